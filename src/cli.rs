@@ -1,0 +1,342 @@
+//! Command-line arguments and one function per command. Everything goes through the
+//! `gazette` library's public API, like any embedder.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use gazette::ingest::{self, Problem};
+use gazette::render::{self, TextOptions};
+use gazette::{index_paths, IndexOptions, NewsIndex, SearchRequest};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The index used when none is given.
+const DEFAULT_INDEX: &str = "index";
+/// The corpus indexed when no path is given (and on first search).
+const DEFAULT_CORPUS: &str = "corpus";
+
+/// Search policy news (English, French, Arabic) from the command line.
+#[derive(Parser, Debug)]
+#[command(version, about, propagate_version = true)]
+pub struct Cli {
+    /// Index directory [default: index/, or $GAZETTE_INDEX].
+    #[arg(long, global = true, value_name = "DIR", env = "GAZETTE_INDEX")]
+    index: Option<PathBuf>,
+    /// More logging on stderr (-v, -vv); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Index files and folders (default: corpus/): HTML, text, Markdown, JSON, JSON Lines,
+    /// optionally .gz or .zst compressed.
+    Index(IndexArgs),
+    /// Search the index, e.g. `gazette search "OpenAI Morocco"`.
+    Search(SearchArgs),
+    /// Show what Gazette extracts from an HTML page.
+    Extract(ExtractArgs),
+    /// Show what the index holds.
+    Status(StatusArgs),
+}
+
+#[derive(Args, Debug)]
+struct IndexArgs {
+    /// Files or folders to index (folders are walked recursively).
+    paths: Vec<PathBuf>,
+    /// Memory budget of the indexer, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 256)]
+    heap: usize,
+    /// Indexing threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Fail (exit 2, commit nothing) on any bad input instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Delete the index and build it anew.
+    #[arg(long)]
+    rebuild: bool,
+}
+
+#[derive(Args, Debug)]
+struct SearchArgs {
+    /// The query: words, "phrases", AND/OR/NOT, -word, title:, source:, lang:, tag:, prefix*.
+    #[arg(required = true, num_args = 1..)]
+    query: Vec<String>,
+    /// Number of articles to show.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    limit: usize,
+    /// Articles to skip (paging).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Passages to show per article (0–10).
+    #[arg(short, long, default_value_t = 2)]
+    passages: usize,
+    /// Only articles published on or after this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only articles published on or before this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Only articles in this language (repeatable): en, fr, ar, …
+    #[arg(long, value_name = "CODE")]
+    lang: Vec<String>,
+    /// Only articles from this source (repeatable, case-insensitive).
+    #[arg(long)]
+    source: Vec<String>,
+    /// Print one JSON document (schema in the README).
+    #[arg(long)]
+    json: bool,
+    /// When to use colors.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+struct ExtractArgs {
+    /// The HTML file.
+    file: PathBuf,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Installs the stderr logger: warnings by default, `-v` info, `-vv` debug; `RUST_LOG`
+/// overrides.
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color_allowed() && std::io::stderr().is_terminal())
+        .without_time()
+        .try_init();
+}
+
+fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Runs the command and returns the exit code: 0 success or hits, 1 no hits.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let explicit = cli.index.is_some();
+    let dir = cli.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX));
+    match cli.command {
+        Command::Index(args) => cmd_index(&dir, args),
+        Command::Search(args) => cmd_search(&dir, explicit, args),
+        Command::Extract(args) => cmd_extract(args),
+        Command::Status(args) => cmd_status(&dir, args),
+    }
+}
+
+fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    let paths =
+        if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS)] } else { args.paths };
+    if args.rebuild && gazette::index::exists(dir) {
+        std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let index = NewsIndex::open_or_create(dir)?;
+    let opts = IndexOptions {
+        heap_bytes: args.heap * 1024 * 1024,
+        threads: args.threads,
+        strict: args.strict,
+        ..IndexOptions::default()
+    };
+    build(&index, &paths, &opts)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build(index: &NewsIndex, paths: &[PathBuf], opts: &IndexOptions) -> anyhow::Result<()> {
+    let progress = CliProgress::new();
+    let summary = index_paths(index, paths, opts, &progress)
+        .with_context(|| format!("indexing into {}", index.dir().display()))?;
+    progress.finish();
+    eprintln!(
+        "indexed {} articles ({} passages, {:.1} MB) from {} files in {:.2} s, {:.1} MB/s; {} skipped, {} warnings",
+        summary.articles,
+        summary.passages,
+        summary.bytes as f64 / 1e6,
+        summary.files,
+        summary.elapsed.as_secs_f64(),
+        summary.mb_per_sec(),
+        summary.skipped,
+        summary.warnings,
+    );
+    Ok(())
+}
+
+fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    if !explicit && !gazette::index::exists(dir) && Path::new(DEFAULT_CORPUS).is_dir() {
+        eprintln!("gazette: no index yet; building {} from {DEFAULT_CORPUS}/", dir.display());
+        let index = NewsIndex::open_or_create(dir)?;
+        build(&index, &[PathBuf::from(DEFAULT_CORPUS)], &IndexOptions::default())?;
+    }
+    let index = NewsIndex::open(dir)?;
+    let mut req = SearchRequest::new(args.query.join(" "));
+    req.limit = args.limit;
+    req.offset = args.offset;
+    req.passages = args.passages;
+    req.since = args.since.as_deref().map(|d| date_arg(d, false)).transpose()?;
+    req.until = args.until.as_deref().map(|d| date_arg(d, true)).transpose()?;
+    req.langs = args.lang;
+    req.sources = args.source;
+    let results = index.search(&req)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        render::json(&mut out, &results)?;
+    } else {
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => color_allowed() && std::io::stdout().is_terminal(),
+        };
+        render::text(&mut out, &results, TextOptions { color })?;
+    }
+    out.flush()?;
+    Ok(if results.total_hits > 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Parses a `--since` / `--until` date; a bare day given to `--until` means its end.
+fn date_arg(text: &str, end_of_day: bool) -> anyhow::Result<time::OffsetDateTime> {
+    let Some(d) = ingest::parse_date(text) else {
+        bail!("invalid date {text:?}: expected YYYY-MM-DD or an RFC 3339 date-time");
+    };
+    let bare_day = text.trim().len() <= 10;
+    Ok(if end_of_day && bare_day {
+        d + time::Duration::days(1) - time::Duration::seconds(1)
+    } else {
+        d
+    })
+}
+
+fn cmd_extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let ex = ingest::extract_html_file(&args.file)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = serde_json::json!({
+            "title": ex.title, "body": ex.body, "date": ex.date, "author": ex.author,
+            "source": ex.source, "url": ex.url, "lang": ex.lang,
+        });
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        for (k, v) in [
+            ("title", &ex.title),
+            ("date", &ex.date),
+            ("author", &ex.author),
+            ("source", &ex.source),
+            ("url", &ex.url),
+            ("lang", &ex.lang),
+        ] {
+            writeln!(out, "{k}: {}", v.as_deref().unwrap_or("-"))?;
+        }
+        writeln!(out, "\n{}", ex.body)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_status(dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let index = NewsIndex::open(dir)?;
+    let stats = index.stats()?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = serde_json::json!({
+            "index": dir, "articles": stats.articles, "passages": stats.passages,
+        });
+        serde_json::to_writer(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "{}: {} articles, {} passages",
+            dir.display(),
+            stats.articles,
+            stats.passages
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Progress on stderr: a spinner with counts on a terminal, nothing otherwise; problems are
+/// always reported.
+struct CliProgress {
+    bar: Option<ProgressBar>,
+    bytes: AtomicU64,
+}
+
+impl CliProgress {
+    fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            let style =
+                ProgressStyle::with_template("{spinner} {pos} articles · {msg} · {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        CliProgress { bar, bytes: AtomicU64::new(0) }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl gazette::index::Progress for CliProgress {
+    fn started(&self, files: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{files} files"));
+        }
+    }
+
+    fn advanced(&self, articles: u64, bytes: u64) {
+        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        if let Some(bar) = &self.bar {
+            bar.inc(articles);
+            bar.set_message(format!("{:.1} MB", total as f64 / 1e6));
+        }
+    }
+
+    fn problem(&self, problem: &Problem) {
+        let line = format!("gazette: warning: {problem}");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn committing(&self) {
+        if let Some(bar) = &self.bar {
+            bar.set_message("committing".to_string());
+        }
+    }
+}

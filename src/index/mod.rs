@@ -1,0 +1,380 @@
+//! The on-disk index: creating and opening it, and writing articles into it.
+//!
+//! [`NewsIndex`] wraps a Tantivy index with Gazette's schema and analysis chains, and
+//! records the schema and analysis versions next to it (`gazette.json`) so an index built by
+//! an incompatible Gazette is refused with a clear message. [`IndexUpdater`] upserts and
+//! deletes whole articles; [`index_paths`] runs a parallel indexing job over files.
+
+mod build;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::UserOperation;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use time::OffsetDateTime;
+
+pub use build::{index_paths, IndexOptions, IndexSummary, Progress};
+
+use crate::analysis::{self, Lang};
+use crate::article::{Article, ArticleId, Format};
+use crate::error::{Error, Result};
+use crate::passage::{split_passages, PassageOptions};
+use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
+
+/// The file, next to Tantivy's, that marks a directory as a Gazette index.
+const MARKER: &str = "gazette.json";
+
+/// The value of the `kind` field on article records.
+const RECORD_KIND: &str = "article";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    schema_version: u32,
+    analysis_version: u32,
+    created_by: String,
+}
+
+/// A Gazette index on disk.
+pub struct NewsIndex {
+    dir: PathBuf,
+    index: Index,
+    fields: Fields,
+    reader: IndexReader,
+}
+
+impl std::fmt::Debug for NewsIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewsIndex").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// Counts of what an index holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IndexStats {
+    /// Articles in the last commit.
+    pub articles: u64,
+    /// Passages in the last commit.
+    pub passages: u64,
+}
+
+/// Returns true when `dir` holds a Gazette index.
+pub fn exists(dir: &Path) -> bool {
+    dir.join(MARKER).is_file() && dir.join("meta.json").is_file()
+}
+
+impl NewsIndex {
+    /// Creates a new, empty index in `dir` (created if missing). Fails if `dir` already
+    /// holds files.
+    pub fn create(dir: &Path) -> Result<NewsIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        if entries.any(|e| e.is_ok_and(|e| e.file_name() != ".gitkeep")) {
+            return Err(Error::NotAnIndex {
+                path: dir.to_path_buf(),
+                reason: "the directory is not empty".into(),
+            });
+        }
+        let mdir = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::create(mdir, build_schema(), tantivy::IndexSettings::default())?;
+        let marker = Marker {
+            schema_version: SCHEMA_VERSION,
+            analysis_version: analysis::ANALYSIS_VERSION,
+            created_by: format!("gazette {}", env!("CARGO_PKG_VERSION")),
+        };
+        let json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
+        write_atomic(&dir.join(MARKER), &json)?;
+        Self::wrap(dir, index)
+    }
+
+    /// Opens the index in `dir`.
+    pub fn open(dir: &Path) -> Result<NewsIndex> {
+        if !dir.exists() {
+            return Err(Error::IndexNotFound(dir.to_path_buf()));
+        }
+        let marker_path = dir.join(MARKER);
+        let marker = match std::fs::read(&marker_path) {
+            Ok(bytes) => {
+                serde_json::from_slice::<Marker>(&bytes).map_err(|e| Error::NotAnIndex {
+                    path: dir.to_path_buf(),
+                    reason: format!("{}: {e}", marker_path.display()),
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(if dir.join("meta.json").exists() {
+                    Error::NotAnIndex {
+                        path: dir.to_path_buf(),
+                        reason: format!("{MARKER} is missing"),
+                    }
+                } else {
+                    Error::IndexNotFound(dir.to_path_buf())
+                });
+            }
+            Err(e) => return Err(Error::io(marker_path, e)),
+        };
+        let found = marker.schema_version * 1000 + marker.analysis_version;
+        let expected = SCHEMA_VERSION * 1000 + analysis::ANALYSIS_VERSION;
+        if found != expected {
+            return Err(Error::IncompatibleIndex { path: dir.to_path_buf(), found, expected });
+        }
+        let index = Index::open_in_dir(dir).map_err(|e| match e {
+            tantivy::TantivyError::IoError(io) => Error::io(dir.join("meta.json"), clone_io(&io)),
+            other => Error::NotAnIndex { path: dir.to_path_buf(), reason: other.to_string() },
+        })?;
+        Self::wrap(dir, index)
+    }
+
+    /// Opens the index in `dir`, creating it when there is none.
+    pub fn open_or_create(dir: &Path) -> Result<NewsIndex> {
+        match Self::open(dir) {
+            Err(Error::IndexNotFound(_)) => Self::create(dir),
+            other => other,
+        }
+    }
+
+    fn wrap(dir: &Path, index: Index) -> Result<NewsIndex> {
+        analysis::register_all(index.tokenizers());
+        let fields = Fields::from_schema(&index.schema())
+            .map_err(|reason| Error::NotAnIndex { path: dir.to_path_buf(), reason })?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(NewsIndex { dir: dir.to_path_buf(), index, fields, reader })
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn tantivy(&self) -> &Index {
+        &self.index
+    }
+
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub(crate) fn searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    /// Makes the last commit visible to searches made through this handle.
+    pub fn reload(&self) -> Result<()> {
+        Ok(self.reader.reload()?)
+    }
+
+    /// Starts a writer with a memory budget of `heap_bytes` over `threads` indexing threads
+    /// (0: one per core, at most 8). Only one writer may exist per index at a time.
+    pub fn updater(&self, heap_bytes: usize, threads: usize) -> Result<IndexUpdater> {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get()).min(8)
+        } else {
+            threads.min(8)
+        };
+        // Tantivy needs at least 15 MB per thread.
+        let heap = heap_bytes.max(threads * 16 * 1024 * 1024);
+        let writer = self.index.writer_with_num_threads(threads, heap).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(..) => Error::Locked(self.dir.clone()),
+            other => Error::Tantivy(other),
+        })?;
+        Ok(IndexUpdater { writer, fields: self.fields, passage_opts: PassageOptions::default() })
+    }
+
+    /// Counts the articles and passages in the last commit seen by this handle.
+    pub fn stats(&self) -> Result<IndexStats> {
+        let searcher = self.searcher();
+        let total: u64 = searcher.num_docs();
+        let kind = Term::from_field_text(self.fields.kind, RECORD_KIND);
+        let articles =
+            searcher.search(&TermQuery::new(kind, IndexRecordOption::Basic), &Count)? as u64;
+        Ok(IndexStats { articles, passages: total.saturating_sub(articles) })
+    }
+
+    /// Returns the stored article with this id, if the index holds one.
+    pub fn article(&self, id: &ArticleId) -> Result<Option<Article>> {
+        self.article_in(&self.searcher(), id)
+    }
+
+    /// Looks an article up in a given searcher (one snapshot for a whole search).
+    pub(crate) fn article_in(
+        &self,
+        searcher: &tantivy::Searcher,
+        id: &ArticleId,
+    ) -> Result<Option<Article>> {
+        let term = Term::from_field_text(self.fields.record_id, id.as_str());
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            Some((_, addr)) => {
+                let doc: TantivyDocument = searcher.doc(*addr)?;
+                Ok(Some(self.article_from_record(&doc)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn article_from_record(&self, doc: &TantivyDocument) -> Article {
+        let f = &self.fields;
+        let s = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string);
+        let published = doc
+            .get_first(f.r_date)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| OffsetDateTime::from_unix_timestamp(d.into_timestamp_secs()).ok());
+        let format = match s(f.r_format).as_deref() {
+            Some("html") => Format::Html,
+            Some("text") => Format::Text,
+            Some("markdown") => Format::Markdown,
+            Some("jsonl") => Format::JsonLines,
+            _ => Format::Json,
+        };
+        Article {
+            id: ArticleId(s(f.record_id).unwrap_or_default()),
+            title: s(f.r_title).unwrap_or_default(),
+            body: s(f.r_body).unwrap_or_default(),
+            url: s(f.r_url),
+            source: s(f.r_source),
+            published,
+            lang: s(f.r_lang),
+            tags: doc.get_all(f.r_tags).filter_map(|v| v.as_str()).map(str::to_string).collect(),
+            path: s(f.r_path).map(PathBuf::from),
+            format,
+        }
+    }
+}
+
+fn clone_io(e: &std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), e.to_string())
+}
+
+/// Writes a file atomically: to a temporary file in the same directory, synced, then
+/// renamed over the target.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| Error::io(path, e))
+}
+
+/// The 64-bit key under which an article's passages are grouped.
+pub(crate) fn article_key(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+}
+
+impl std::fmt::Debug for IndexUpdater {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexUpdater").finish_non_exhaustive()
+    }
+}
+
+/// Writes articles into an index. Upserts and deletes may be called from many threads at
+/// once; [`IndexUpdater::commit`] makes them durable and visible.
+pub struct IndexUpdater {
+    writer: IndexWriter,
+    fields: Fields,
+    passage_opts: PassageOptions,
+}
+
+impl IndexUpdater {
+    /// Adds an article, replacing any article with the same id (in the same commit), and
+    /// returns the number of passages indexed.
+    pub fn upsert(&self, article: &Article) -> Result<usize> {
+        let f = &self.fields;
+        let id = article.id.as_str();
+        let lang = Lang::from_code(article.lang.as_deref());
+        let key = article_key(id);
+        let date = article.published.map(|d| DateTime::from_timestamp_secs(d.unix_timestamp()));
+        let mut spans = split_passages(&article.body, &self.passage_opts);
+        if spans.is_empty() {
+            spans.push(0..0);
+        }
+        let mut ops = Vec::with_capacity(spans.len() + 3);
+        ops.push(UserOperation::Delete(Term::from_field_text(f.article_id, id)));
+        ops.push(UserOperation::Delete(Term::from_field_text(f.record_id, id)));
+
+        let mut record = TantivyDocument::default();
+        record.add_text(f.record_id, id);
+        record.add_text(f.kind, RECORD_KIND);
+        record.add_text(f.r_title, &article.title);
+        record.add_text(f.r_body, &article.body);
+        record.add_text(f.r_format, article.format.name());
+        if let Some(url) = &article.url {
+            record.add_text(f.r_url, url);
+        }
+        if let Some(source) = &article.source {
+            record.add_text(f.r_source, source);
+        }
+        if let Some(lang) = &article.lang {
+            record.add_text(f.r_lang, lang);
+        }
+        if let Some(path) = &article.path {
+            record.add_text(f.r_path, path.to_string_lossy());
+        }
+        for tag in &article.tags {
+            record.add_text(f.r_tags, tag);
+        }
+        if let Some(d) = date {
+            record.add_date(f.r_date, d);
+        }
+        ops.push(UserOperation::Add(record));
+
+        let n = spans.len();
+        for (pos, span) in spans.into_iter().enumerate() {
+            let text = &article.body[span.clone()];
+            let mut doc = TantivyDocument::default();
+            doc.add_text(f.article_id, id);
+            doc.add_u64(f.article_key, key);
+            doc.add_u64(f.pos, pos as u64);
+            doc.add_u64(f.span_start, span.start as u64);
+            doc.add_u64(f.span_end, span.end as u64);
+            doc.add_text(f.text(lang), text);
+            doc.add_text(f.exact, text);
+            doc.add_text(f.title, &article.title);
+            if let Some(source) = &article.source {
+                doc.add_text(f.source, source);
+            }
+            if let Some(code) = &article.lang {
+                doc.add_text(f.lang, code);
+            }
+            for tag in &article.tags {
+                doc.add_text(f.tag, tag);
+            }
+            if let Some(d) = date {
+                doc.add_date(f.date, d);
+            }
+            ops.push(UserOperation::Add(doc));
+        }
+        self.writer.run(ops)?;
+        Ok(n)
+    }
+
+    /// Deletes the article with this id (effective at the next commit).
+    pub fn delete(&self, id: &ArticleId) {
+        self.writer.delete_term(Term::from_field_text(self.fields.article_id, id.as_str()));
+        self.writer.delete_term(Term::from_field_text(self.fields.record_id, id.as_str()));
+    }
+
+    /// Makes every change since the last commit durable and visible to new searchers.
+    pub fn commit(&mut self) -> Result<()> {
+        self.writer.commit()?;
+        Ok(())
+    }
+
+    /// Drops every change since the last commit.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.writer.rollback()?;
+        Ok(())
+    }
+
+    /// Waits for background segment merges to finish, then releases the writer lock.
+    pub fn finish(self) -> Result<()> {
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,351 @@
+//! HTML pages to `Article`s: metadata from `<head>` and JSON-LD, the article's text from
+//! JSON-LD `articleBody`, `<article>`, `<main>` or the whole `<body>`, rendered by html2text.
+//!
+//! Boilerplate stripping lives only here.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
+
+use super::{Ctx, Locator, Parsed, Problem};
+use crate::ingest::json::push_record;
+
+/// What Gazette takes from an HTML page before it becomes an article.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct HtmlExtract {
+    /// Title without a trailing " | Site name".
+    pub title: Option<String>,
+    /// The article's text, paragraphs separated by blank lines.
+    pub body: String,
+    /// Publication date as written in the page.
+    pub date: Option<String>,
+    /// Author, when the page names one.
+    pub author: Option<String>,
+    /// Site name (og:site_name, JSON-LD publisher) or host.
+    pub source: Option<String>,
+    /// Canonical url.
+    pub url: Option<String>,
+    /// Declared language.
+    pub lang: Option<String>,
+    /// True when html2text failed on the page and a plain-text fallback was used.
+    pub fallback_used: bool,
+}
+
+fn sel(s: &str) -> Option<Selector> {
+    Selector::parse(s).ok()
+}
+
+fn select_first<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
+    sel(selector).and_then(|s| doc.select(&s).next())
+}
+
+fn meta(doc: &Html, selectors: &[&str]) -> Option<String> {
+    selectors.iter().find_map(|s| {
+        select_first(doc, s)
+            .and_then(|e| e.value().attr("content").or_else(|| e.value().attr("datetime")))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+fn element_text(e: ElementRef<'_>) -> String {
+    e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Extracts title, metadata and main text from a decoded HTML page.
+pub fn extract(html: &str) -> HtmlExtract {
+    let doc = Html::parse_document(html);
+    let ld = json_ld_article(&doc);
+    let ld_str = |key: &str| ld.as_ref().and_then(|o| o.get(key)).and_then(ld_text);
+
+    let site = meta(&doc, &[r#"meta[property="og:site_name"]"#])
+        .or_else(|| ld.as_ref().and_then(|o| o.get("publisher")).and_then(ld_text));
+    let url = select_first(&doc, r#"link[rel="canonical"]"#)
+        .and_then(|e| e.value().attr("href"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| meta(&doc, &[r#"meta[property="og:url"]"#]))
+        .or_else(|| ld_str("url"));
+    let raw_title = meta(&doc, &[r#"meta[property="og:title"]"#, r#"meta[name="twitter:title"]"#])
+        .or_else(|| ld_str("headline"))
+        .or_else(|| select_first(&doc, "title").map(element_text).filter(|t| !t.is_empty()))
+        .or_else(|| select_first(&doc, "h1").map(element_text).filter(|t| !t.is_empty()));
+    let title = raw_title.map(|t| strip_site_suffix(&t, site.as_deref()));
+    let date = ld_str("datePublished")
+        .or_else(|| {
+            meta(
+                &doc,
+                &[
+                    r#"meta[property="article:published_time"]"#,
+                    r#"meta[name="article:published_time"]"#,
+                    r#"meta[itemprop="datePublished"]"#,
+                    r#"meta[name="pubdate"]"#,
+                    r#"meta[name="publishdate"]"#,
+                    r#"meta[name="date"]"#,
+                    r#"meta[name="DC.date"]"#,
+                    r#"meta[name="dc.date"]"#,
+                    r#"meta[name="DC.date.issued"]"#,
+                ],
+            )
+        })
+        .or_else(|| {
+            select_first(&doc, "time[datetime]")
+                .and_then(|e| e.value().attr("datetime"))
+                .map(str::to_string)
+        });
+    let author =
+        ld.as_ref().and_then(|o| o.get("author")).and_then(ld_text).or_else(|| {
+            meta(&doc, &[r#"meta[name="author"]"#, r#"meta[property="article:author"]"#])
+        });
+    let lang = select_first(&doc, "html")
+        .and_then(|e| e.value().attr("lang").or_else(|| e.value().attr("xml:lang")))
+        .map(str::to_string)
+        .or_else(|| meta(&doc, &[r#"meta[property="og:locale"]"#]))
+        .or_else(|| ld_str("inLanguage"));
+    let source = site.or_else(|| url.as_deref().and_then(host));
+
+    let mut fallback_used = false;
+    let body = match ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30) {
+        Some(b) => normalize_paragraphs(&b),
+        None => {
+            let root = ["article", "main", r#"[itemprop="articleBody"]"#, "body"]
+                .iter()
+                .find_map(|s| largest(&doc, s));
+            let fragment = root.map(|e| e.html()).unwrap_or_else(|| html.to_string());
+            match render(&fragment) {
+                Some(text) => text,
+                None => {
+                    fallback_used = true;
+                    root.map(block_text).unwrap_or_default()
+                }
+            }
+        }
+    };
+    HtmlExtract { title, body, date, author, source, url, lang, fallback_used }
+}
+
+/// The element matching `selector` with the most text (pages sometimes hold several
+/// `<article>`s: teasers next to the real one).
+fn largest<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
+    let s = sel(selector)?;
+    doc.select(&s).max_by_key(|e| e.text().map(str::len).sum::<usize>())
+}
+
+/// Renders HTML to text with html2text, containing its panics (it panics on a few real
+/// pages, in its table colspan handling).
+fn render(fragment: &str) -> Option<String> {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
+            .raw_mode(true)
+            .no_link_wrapping()
+            .string_from_read(fragment.as_bytes(), 100_000)
+    }));
+    match result {
+        Ok(Ok(text)) => Some(normalize_paragraphs(&text)),
+        _ => None,
+    }
+}
+
+/// The fallback renderer: text of block elements, one paragraph each.
+fn block_text(root: ElementRef<'_>) -> String {
+    let Some(blocks) = sel("p, h1, h2, h3, h4, h5, h6, li, blockquote, figcaption, pre, td") else {
+        return element_text(root);
+    };
+    let paras: Vec<String> =
+        root.select(&blocks).map(element_text).filter(|t| !t.is_empty()).collect();
+    if paras.is_empty() {
+        element_text(root)
+    } else {
+        paras.join("\n\n")
+    }
+}
+
+/// Collapses runs of spaces inside lines, joins wrapped lines, and keeps one blank line
+/// between paragraphs.
+pub(crate) fn normalize_paragraphs(text: &str) -> String {
+    let mut paras = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            if !current.is_empty() {
+                paras.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        paras.push(current.join(" "));
+    }
+    paras
+        .iter()
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn strip_site_suffix(title: &str, site: Option<&str>) -> String {
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    for sep in [" | ", " - ", " – ", " — ", " :: ", " · "] {
+        if let Some(pos) = title.rfind(sep) {
+            let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
+            let is_site = site.is_some_and(|s| s.eq_ignore_ascii_case(tail.trim()));
+            // Without a known site name, only the " | " separator is taken as a suffix, and
+            // only when what precedes it is the longer part.
+            if is_site || (sep == " | " && head.len() > tail.len()) {
+                return head.trim().to_string();
+            }
+        }
+    }
+    title
+}
+
+fn host(url: &str) -> Option<String> {
+    let rest = url.split("://").nth(1)?;
+    let host = rest.split(['/', '?', '#']).next()?.split('@').next_back()?;
+    let host = host.split(':').next()?.trim_start_matches("www.");
+    Some(host.to_string()).filter(|h| !h.is_empty())
+}
+
+fn ld_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Object(o) => o.get("name").and_then(ld_text),
+        Value::Array(a) => {
+            let names: Vec<String> = a.iter().filter_map(ld_text).collect();
+            Some(names.join(", ")).filter(|s| !s.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// The first JSON-LD object whose `@type` is an article type, looking inside arrays and
+/// `@graph`s.
+fn json_ld_article(doc: &Html) -> Option<serde_json::Map<String, Value>> {
+    let s = sel(r#"script[type="application/ld+json"]"#)?;
+    for script in doc.select(&s) {
+        let text: String = script.text().collect();
+        let Ok(value) = serde_json::from_str::<Value>(text.trim()) else { continue };
+        if let Some(found) = find_article(value) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn find_article(value: Value) -> Option<serde_json::Map<String, Value>> {
+    match value {
+        Value::Array(items) => items.into_iter().find_map(find_article),
+        Value::Object(mut obj) => {
+            let is_article = match obj.get("@type") {
+                Some(Value::String(t)) => is_article_type(t),
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(is_article_type),
+                _ => false,
+            };
+            if is_article {
+                return Some(obj);
+            }
+            obj.remove("@graph").and_then(find_article)
+        }
+        _ => None,
+    }
+}
+
+fn is_article_type(t: &str) -> bool {
+    matches!(
+        t,
+        "NewsArticle"
+            | "Article"
+            | "ReportageNewsArticle"
+            | "AnalysisNewsArticle"
+            | "OpinionNewsArticle"
+            | "BlogPosting"
+            | "Report"
+            | "ScholarlyArticle"
+    )
+}
+
+/// Parses a decoded HTML page into an article.
+pub(crate) fn parse_html(html: &str, ctx: &Ctx<'_>, out: &mut Parsed) {
+    let ex = extract(html);
+    if ex.fallback_used {
+        out.problems.push(Problem::warning(
+            ctx.path,
+            None,
+            "html2text failed on this page; indexed its plain text instead",
+        ));
+    }
+    let mut record = serde_json::Map::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            record.insert(k.to_string(), Value::String(v));
+        }
+    };
+    put("title", ex.title);
+    put("body", Some(ex.body));
+    put("date", ex.date);
+    put("url", ex.url);
+    put("source", ex.source);
+    put("lang", ex.lang);
+    push_record(Value::Object(record), ctx, Locator::Whole, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<!doctype html><html lang="fr-FR"><head>
+<title>Le Maroc signe avec Mistral AI | Le Courrier</title>
+<meta property="og:site_name" content="Le Courrier">
+<link rel="canonical" href="https://courrier.example/2025/09/12/mistral">
+<meta property="article:published_time" content="2025-09-12T09:00:00+01:00">
+</head><body><nav><a href="/">Accueil</a> <a href="/maroc">Maroc</a></nav>
+<article><h1>Le Maroc signe avec Mistral AI</h1><p>Premier paragraphe   sur
+deux lignes.</p><p>Second paragraphe.</p></article><footer>Mentions légales</footer></body></html>"#;
+
+    #[test]
+    fn metadata_and_article_text() {
+        let ex = extract(PAGE);
+        assert_eq!(ex.title.as_deref(), Some("Le Maroc signe avec Mistral AI"));
+        assert_eq!(ex.source.as_deref(), Some("Le Courrier"));
+        assert_eq!(ex.url.as_deref(), Some("https://courrier.example/2025/09/12/mistral"));
+        assert_eq!(ex.date.as_deref(), Some("2025-09-12T09:00:00+01:00"));
+        assert_eq!(ex.lang.as_deref(), Some("fr-FR"));
+        assert!(ex.body.contains("Premier paragraphe sur deux lignes.\n\nSecond paragraphe."));
+        assert!(!ex.body.contains("Accueil"), "{}", ex.body);
+        assert!(!ex.body.contains("Mentions"));
+    }
+
+    #[test]
+    fn json_ld_wins() {
+        let page = r#"<html><head><script type="application/ld+json">
+{"@context":"https://schema.org","@graph":[{"@type":"WebSite","name":"X"},
+{"@type":"NewsArticle","headline":"LD headline","datePublished":"2025-09-25","author":{"@type":"Person","name":"A. Writer"},
+"articleBody":"One two three four five six seven eight nine ten. One two three four five six seven eight nine ten. One two three four five six seven eight nine ten."}]}
+</script></head><body><p>Other text</p></body></html>"#;
+        let ex = extract(page);
+        assert_eq!(ex.title.as_deref(), Some("LD headline"));
+        assert_eq!(ex.date.as_deref(), Some("2025-09-25"));
+        assert_eq!(ex.author.as_deref(), Some("A. Writer"));
+        assert!(ex.body.starts_with("One two three"));
+    }
+
+    #[test]
+    fn broken_markup_and_time_element() {
+        let page = "<html><body><h1>Only heading<p>Text <b>unclosed <time datetime=\"2024-09-30\">30 Sept</time>";
+        let ex = extract(page);
+        assert!(ex.title.as_deref().is_some_and(|t| t.starts_with("Only heading")));
+        assert_eq!(ex.date.as_deref(), Some("2024-09-30"));
+        assert!(ex.body.contains("Text unclosed 30 Sept"), "{}", ex.body);
+    }
+
+    #[test]
+    fn host_and_suffix() {
+        assert_eq!(host("https://www.example.com:8080/a?b").as_deref(), Some("example.com"));
+        assert_eq!(strip_site_suffix("Headline here - Site", Some("Site")), "Headline here");
+        assert_eq!(strip_site_suffix("A - B", None), "A - B");
+    }
+}

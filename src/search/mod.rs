@@ -1,0 +1,337 @@
+//! Queries to ranked articles: one [`Hit`] per article, ranked by its best passages, each
+//! shown [`Passage`] carrying its highlight ranges.
+//!
+//! The query syntax is Tantivy's: words, `"phrases"`, `AND` / `OR` / `NOT` / `+` / `-`,
+//! `title:`, `source:`, `lang:`, `tag:`, `prefix*`. A query is analyzed with every language
+//! chain and matched against every language's passage field, the unstemmed `exact` field
+//! and the title. Search returns data (text, scores, byte ranges), never markup.
+
+mod collector;
+pub mod highlight;
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DateTime, TantivyDocument, Term};
+use time::OffsetDateTime;
+
+use self::collector::{ArticleCollector, ArticleMatches};
+use self::highlight::{Highlighter, TermGroup};
+use crate::analysis::Lang;
+use crate::article::ArticleId;
+use crate::error::{Error, Result};
+use crate::index::NewsIndex;
+use crate::ingest::format_date;
+
+/// Field names a query may use (`title:mistral`, `source:reuters`, `lang:fr`, `tag:ai`).
+pub const QUERY_FIELDS: &[&str] = &["title", "source", "lang", "tag", "date"];
+
+/// The largest `limit` accepted.
+pub const MAX_LIMIT: usize = 1000;
+/// The largest number of passages per hit.
+pub const MAX_PASSAGES: usize = 10;
+
+/// Ranking weights (see the README's "Ranking" section).
+mod weights {
+    /// Boost of the unstemmed `exact` field next to the stemmed language field.
+    pub const EXACT: f32 = 0.6;
+    /// Boost of the title field (matched in every passage of the article).
+    pub const TITLE: f32 = 1.5;
+    /// Share of the second-best passage added to the best passage's score.
+    pub const SECOND_PASSAGE: f32 = 0.25;
+}
+
+/// What to search for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The query, in Gazette's query syntax.
+    pub query: String,
+    /// Hits to return.
+    pub limit: usize,
+    /// Hits to skip (for paging).
+    pub offset: usize,
+    /// Passages per hit (0 to [`MAX_PASSAGES`]).
+    pub passages: usize,
+    /// Only articles published at or after this instant.
+    pub since: Option<OffsetDateTime>,
+    /// Only articles published before or at this instant.
+    pub until: Option<OffsetDateTime>,
+    /// Only articles in these languages (codes; empty: all).
+    pub langs: Vec<String>,
+    /// Only articles from these sources (case-insensitive; empty: all).
+    pub sources: Vec<String>,
+}
+
+impl SearchRequest {
+    /// A request for `query` with default options (10 hits, 2 passages each).
+    pub fn new(query: impl Into<String>) -> Self {
+        SearchRequest {
+            query: query.into(),
+            limit: 10,
+            offset: 0,
+            passages: 2,
+            since: None,
+            until: None,
+            langs: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+}
+
+/// A highlighted range of a passage's text, in bytes (on `char` boundaries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Highlight {
+    /// Start byte offset (inclusive).
+    pub start: usize,
+    /// End byte offset (exclusive).
+    pub end: usize,
+}
+
+/// One passage of a hit: whole sentences of the article, with the query's matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Passage {
+    /// The passage text.
+    pub text: String,
+    /// The passage's score (BM25 over passages).
+    pub score: f32,
+    /// Matched terms: sorted, non-overlapping byte ranges into `text`.
+    pub highlights: Vec<Highlight>,
+}
+
+/// One article matching a query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Article id.
+    pub id: ArticleId,
+    /// Title.
+    pub title: String,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Publication date (RFC 3339, UTC).
+    pub date: Option<String>,
+    /// Canonical url.
+    pub url: Option<String>,
+    /// The file it was read from.
+    pub path: Option<String>,
+    /// Language code.
+    pub lang: Option<String>,
+    /// Article score: best passage plus a share of the second best.
+    pub score: f32,
+    /// The best passages, best first.
+    pub passages: Vec<Passage>,
+}
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    /// The query as given.
+    pub query: String,
+    /// Number of matching articles.
+    pub total_hits: usize,
+    /// Time spent, in milliseconds.
+    pub took_ms: f64,
+    /// The requested page of hits, best first.
+    pub hits: Vec<Hit>,
+}
+
+impl NewsIndex {
+    /// Runs a search against the last commit seen by this handle.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let started = Instant::now();
+        if req.query.trim().is_empty() {
+            return Err(Error::Query("the query is empty".into()));
+        }
+        if req.limit > MAX_LIMIT {
+            return Err(Error::InvalidOption(format!("limit must be at most {MAX_LIMIT}")));
+        }
+        if req.passages > MAX_PASSAGES {
+            return Err(Error::InvalidOption(format!("passages must be at most {MAX_PASSAGES}")));
+        }
+        let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
+        check_fields(&ast)?;
+        let query = self.build_query(ast.clone(), req)?;
+        let searcher = self.searcher();
+        let keep = req.passages.max(2);
+        let groups = searcher.search(&*query, &ArticleCollector { keep })?;
+        let total_hits = groups.len();
+
+        let mut ranked: Vec<(f32, ArticleMatches)> = groups
+            .into_values()
+            .filter(|m| !m.best.is_empty())
+            .map(|m| {
+                let second = m.best.get(1).map_or(0.0, |p| p.score);
+                (m.best[0].score + weights::SECOND_PASSAGE * second, m)
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
+        });
+
+        let mut groups = Vec::new();
+        collect_groups(&ast, false, &mut groups);
+        let highlighter = Highlighter::new(&groups);
+        let mut hits = Vec::new();
+        for (score, matches) in ranked.into_iter().skip(req.offset).take(req.limit) {
+            hits.push(self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?);
+        }
+        Ok(SearchResults {
+            query: req.query.clone(),
+            total_hits,
+            took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            hits,
+        })
+    }
+
+    fn build_query(&self, ast: UserInputAst, req: &SearchRequest) -> Result<Box<dyn Query>> {
+        let f = self.fields();
+        let mut default_fields: Vec<_> = Lang::ALL.iter().map(|l| f.text(*l)).collect();
+        default_fields.extend([f.exact, f.title]);
+        let mut parser = QueryParser::for_index(self.tantivy(), default_fields);
+        parser.set_field_boost(f.exact, weights::EXACT);
+        parser.set_field_boost(f.title, weights::TITLE);
+        let (query, errors) = parser.build_query_from_user_input_ast_lenient(ast);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(Error::Query(e.to_string()));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+        let to_dt = |d: OffsetDateTime| DateTime::from_timestamp_secs(d.unix_timestamp());
+        if req.since.is_some() || req.until.is_some() {
+            let bound = |d: Option<OffsetDateTime>| match d {
+                Some(d) => Bound::Included(Term::from_field_date_for_search(f.date, to_dt(d))),
+                None => Bound::Unbounded,
+            };
+            clauses
+                .push((Occur::Must, Box::new(RangeQuery::new(bound(req.since), bound(req.until)))));
+        }
+        for (field, values) in [(f.lang, &req.langs), (f.source, &req.sources)] {
+            if values.is_empty() {
+                continue;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let term = Term::from_field_text(field, &v.trim().to_lowercase());
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        Ok(if clauses.len() == 1 {
+            clauses.remove(0).1
+        } else {
+            Box::new(BooleanQuery::new(clauses))
+        })
+    }
+
+    fn build_hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        score: f32,
+        matches: &ArticleMatches,
+        passages: usize,
+        highlighter: &Highlighter,
+    ) -> Result<Hit> {
+        let f = self.fields();
+        let best: TantivyDocument = searcher.doc(matches.best[0].addr)?;
+        let id = best.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+        let article = self.article_in(searcher, &ArticleId(id.to_string()))?.ok_or_else(|| {
+            Error::NotAnIndex {
+                path: self.dir().to_path_buf(),
+                reason: format!("passages of article {id} have no article record"),
+            }
+        })?;
+        let lang = Lang::from_code(article.lang.as_deref());
+        let mut shown = Vec::new();
+        for m in matches.best.iter().take(passages) {
+            let doc: TantivyDocument = searcher.doc(m.addr)?;
+            let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+            let (start, end) = (num(f.span_start), num(f.span_end));
+            let Some(text) = article.body.get(start..end) else { continue };
+            let highlights = highlighter
+                .ranges(text, lang)
+                .into_iter()
+                .map(|r| Highlight { start: r.start, end: r.end })
+                .collect();
+            shown.push(Passage { text: text.to_string(), score: m.score, highlights });
+        }
+        Ok(Hit {
+            id: article.id,
+            title: article.title,
+            source: article.source,
+            date: article.published.map(format_date),
+            url: article.url,
+            path: article.path.map(|p| p.to_string_lossy().into_owned()),
+            lang: article.lang,
+            score,
+            passages: shown,
+        })
+    }
+}
+
+/// Refuses field names a user cannot query, with the list of those they can.
+fn check_fields(ast: &UserInputAst) -> Result<()> {
+    let mut bad = None;
+    visit_fields(ast, &mut |name| {
+        if !QUERY_FIELDS.contains(&name) && bad.is_none() {
+            bad = Some(name.to_string());
+        }
+    });
+    match bad {
+        Some(name) => Err(Error::Query(format!(
+            "unknown field `{name}:` (fields: {}); put the text in quotes to search for it",
+            QUERY_FIELDS.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn visit_fields(ast: &UserInputAst, f: &mut dyn FnMut(&str)) {
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().for_each(|(_, a)| visit_fields(a, f)),
+        UserInputAst::Boost(inner, _) => visit_fields(inner, f),
+        UserInputAst::Leaf(leaf) => {
+            let field = match leaf.as_ref() {
+                UserInputLeaf::Literal(l) => l.field_name.as_deref(),
+                UserInputLeaf::Range { field, .. }
+                | UserInputLeaf::Set { field, .. }
+                | UserInputLeaf::Regex { field, .. } => field.as_deref(),
+                UserInputLeaf::Exists { field } => Some(field.as_str()),
+                UserInputLeaf::All => None,
+            };
+            if let Some(name) = field {
+                f(name);
+            }
+        }
+    }
+}
+
+/// The parts of the query whose matches are highlighted in passages: words and phrases on
+/// the default fields, outside negated clauses.
+fn collect_groups(ast: &UserInputAst, negated: bool, out: &mut Vec<TermGroup>) {
+    match ast {
+        UserInputAst::Clause(clauses) => {
+            for (occur, sub) in clauses {
+                let neg = negated || matches!(occur, Some(query_grammar::Occur::MustNot));
+                collect_groups(sub, neg, out);
+            }
+        }
+        UserInputAst::Boost(inner, _) => collect_groups(inner, negated, out),
+        UserInputAst::Leaf(leaf) => {
+            if let UserInputLeaf::Literal(lit) = leaf.as_ref() {
+                if !negated && lit.field_name.is_none() {
+                    out.push(TermGroup {
+                        text: lit.phrase.clone(),
+                        phrase: lit.delimiter != Delimiter::None,
+                        prefix: lit.prefix,
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The `gazette` binary: exit codes, JSON schema, colors, first-run indexing.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde::Deserialize;
+
+use crate::util::corpus;
+
+/// An index built by the CLI itself, once.
+fn cli_index() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        gazette()
+            .args(["--index"])
+            .arg(dir.path().join("idx"))
+            .arg("index")
+            .arg(corpus())
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("indexed 48 articles"));
+        dir
+    })
+    .path()
+}
+
+fn gazette() -> Command {
+    let mut cmd = Command::cargo_bin("gazette").unwrap();
+    cmd.env_remove("NO_COLOR").env_remove("GAZETTE_INDEX").env_remove("RUST_LOG");
+    cmd
+}
+
+fn search(args: &[&str]) -> Command {
+    let mut cmd = gazette();
+    cmd.arg("--index").arg(cli_index().join("idx")).arg("search").args(args);
+    cmd
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Results {
+    query: String,
+    total_hits: usize,
+    took_ms: f64,
+    hits: Vec<Hit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Hit {
+    id: String,
+    title: String,
+    source: Option<String>,
+    date: Option<String>,
+    url: Option<String>,
+    path: Option<String>,
+    lang: Option<String>,
+    score: f32,
+    passages: Vec<Passage>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Passage {
+    text: String,
+    score: f32,
+    highlights: Vec<Range>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Range {
+    start: usize,
+    end: usize,
+}
+
+#[test]
+fn exit_codes() {
+    search(&["OpenAI", "Morocco"]).assert().code(0);
+    search(&["zzzyyyxxx"]).assert().code(1).stdout(predicate::str::contains("No articles match"));
+    search(&["nosuchfield:x"]).assert().code(2).stderr(predicate::str::contains("unknown field"));
+    search(&["x", "--since", "someday"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid date"));
+    gazette().args(["--index", "/nonexistent/gazette-idx", "search", "x"]).assert().code(2).stderr(
+        predicate::str::contains("no index at /nonexistent/gazette-idx; run `gazette index` first"),
+    );
+}
+
+#[test]
+fn json_output_follows_the_documented_schema() {
+    let out =
+        search(&["Mistral", "--json", "--limit", "3"]).assert().code(0).get_output().stdout.clone();
+    let results: Results = serde_json::from_slice(&out).unwrap();
+    assert_eq!(results.query, "Mistral");
+    assert!(results.total_hits >= 3 && results.hits.len() == 3 && results.took_ms >= 0.0);
+    for hit in &results.hits {
+        assert!(hit.score > 0.0 && !hit.passages.is_empty());
+        for p in &hit.passages {
+            assert!(p.score > 0.0);
+            for r in &p.highlights {
+                assert!(
+                    p.text.is_char_boundary(r.start)
+                        && p.text.is_char_boundary(r.end)
+                        && r.start < r.end
+                );
+            }
+        }
+    }
+    assert!(results.hits[0].passages[0]
+        .highlights
+        .iter()
+        .any(|r| &results.hits[0].passages[0].text[r.start..r.end] == "Mistral"));
+}
+
+#[test]
+fn colors_follow_the_terminal_and_no_color() {
+    // Piped: plain markers, no escapes.
+    search(&["Mistral"]).assert().code(0).stdout(
+        predicate::str::contains("**Mistral**").and(predicate::str::contains("\u{1b}[").not()),
+    );
+    search(&["Mistral", "--color", "always"]).assert().stdout(predicate::str::contains("\u{1b}["));
+    search(&["Mistral", "--color", "never"])
+        .env("NO_COLOR", "1")
+        .assert()
+        .stdout(predicate::str::contains("\u{1b}[").not());
+}
+
+#[test]
+fn first_search_builds_the_index_from_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&corpus(), &dir.path().join("corpus"));
+    gazette()
+        .current_dir(dir.path())
+        .args(["search", "OpenAI Morocco", "--limit", "1"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("building index from corpus/"))
+        .stdout(predicate::str::contains("1. Morocco and OpenAI open talks"));
+    assert!(dir.path().join("index/meta.json").exists());
+    // Second run: no rebuild.
+    gazette()
+        .current_dir(dir.path())
+        .args(["search", "Mistral"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("building").not());
+}
+
+#[test]
+fn index_reports_problems_and_strict_fails() {
+    let data = crate::util::temp_tree(&[("ok.txt", b"Title\n\nBody."), ("bad.jsonl", b"{\n")]);
+    let idx = tempfile::tempdir().unwrap();
+    gazette()
+        .arg("--index")
+        .arg(idx.path().join("i"))
+        .arg("index")
+        .arg(data.path())
+        .assert()
+        .code(0)
+        .stderr(
+            predicate::str::contains("bad.jsonl:1: invalid JSON")
+                .and(predicate::str::contains("1 skipped")),
+        );
+    gazette()
+        .arg("--index")
+        .arg(idx.path().join("j"))
+        .args(["index", "--strict"])
+        .arg(data.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("strict mode"));
+}
+
+#[test]
+fn extract_prints_what_would_be_indexed() {
+    let out = gazette()
+        .args(["extract", "--json"])
+        .arg(corpus().join("html/maroc-mistral-ai-protocole-accord-ia.html"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["lang"], "fr");
+    assert!(v["title"].as_str().unwrap().contains("Mistral"));
+    assert!(v["body"].as_str().unwrap().contains("\n\n"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

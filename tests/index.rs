@@ -1,0 +1,103 @@
+//! Indexing runs: counts, upserts, bad input, strict mode.
+
+use gazette::{index_paths, Error, IndexOptions, NewsIndex, SearchRequest};
+
+use crate::util::{corpus, corpus_index, temp_tree};
+
+#[test]
+fn corpus_index_holds_every_article_once() {
+    let stats = corpus_index().stats().unwrap();
+    let articles = gazette::ingest::read_paths(&[corpus()]).articles.len() as u64;
+    assert_eq!(stats.articles, articles);
+    assert!(stats.passages >= articles);
+}
+
+#[test]
+fn reindexing_the_same_files_replaces_articles() {
+    let dir = temp_tree(&[
+        ("a.txt", b"Alpha title\n\nFirst version of the body."),
+        ("b.md", b"---\ntitle: Beta\n---\nBody of beta."),
+    ]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions { threads: 1, heap_bytes: 50_000_000, ..IndexOptions::default() };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Alpha title\n\nSecond version, edited.").unwrap();
+    let summary = index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    assert_eq!(summary.articles, 2);
+    assert_eq!(index.stats().unwrap().articles, 2);
+    let hits = index.search(&SearchRequest::new("version")).unwrap();
+    assert_eq!(hits.total_hits, 1);
+    assert!(hits.hits[0].passages[0].text.contains("Second version"));
+    assert!(index.search(&SearchRequest::new("first")).unwrap().hits.is_empty());
+}
+
+#[test]
+fn bad_files_are_counted_and_the_rest_indexed() {
+    let dir = temp_tree(&[
+        ("good.txt", b"Good\n\nA body."),
+        (
+            "bad.jsonl",
+            b"{\"title\":\"x\",\"body\":\"y\"}\nnot json\n{\"title\":\"z\",\"date\":\"never\"}\n",
+        ),
+        ("bin.html", b"\x00\x01\x02"),
+    ]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions { threads: 1, heap_bytes: 50_000_000, ..IndexOptions::default() };
+    let s = index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    assert_eq!((s.files, s.articles, s.skipped, s.warnings), (3, 3, 2, 1));
+    assert_eq!(index.stats().unwrap().articles, 3);
+}
+
+#[test]
+fn strict_mode_fails_and_commits_nothing() {
+    let dir = temp_tree(&[("good.txt", b"Good\n\nA body."), ("bad.json", b"{")]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions {
+        strict: true,
+        threads: 1,
+        heap_bytes: 50_000_000,
+        ..IndexOptions::default()
+    };
+    let err = index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap_err();
+    assert!(matches!(err, Error::Strict { count: 1, .. }), "{err}");
+    assert!(err.to_string().contains("bad.json"), "{err}");
+    assert_eq!(index.stats().unwrap().articles, 0);
+}
+
+#[test]
+fn a_second_writer_gets_a_clear_error() {
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let _first = index.updater(50_000_000, 1).unwrap();
+    let err = index.updater(50_000_000, 1).unwrap_err();
+    assert!(err.to_string().contains("being updated by another process"), "{err}");
+}
+
+#[test]
+fn opening_something_else_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = NewsIndex::open(&dir.path().join("none")).unwrap_err();
+    assert!(matches!(err, Error::IndexNotFound(_)), "{err}");
+    std::fs::write(dir.path().join("file"), "x").unwrap();
+    let err = NewsIndex::create(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+}
+
+#[test]
+fn articles_are_retrievable_by_id() {
+    let index = corpus_index();
+    let a = index.article(&"openai-morocco-talks-unga80".into()).unwrap();
+    let a = a.unwrap_or_else(|| {
+        // The HTML page's id is its canonical url.
+        index
+            .article(&"https://rabat-policy-review.example/2025/09/25/openai-morocco-talks".into())
+            .unwrap()
+            .unwrap()
+    });
+    assert!(a.title.starts_with("Morocco and OpenAI"));
+    assert!(a.body.contains("UNGA80"));
+    assert!(index.article(&"no-such-id".into()).unwrap().is_none());
+}

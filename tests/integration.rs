@@ -1,0 +1,9 @@
+//! Gazette's integration tests: one binary, one module per topic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod util;
+
+mod cli;
+mod index;
+mod ingest;
+mod search;

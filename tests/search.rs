@@ -1,0 +1,179 @@
+//! Search on the shipped corpus: ranking, passages and highlights, against golden files.
+
+use gazette::render::{self, TextOptions};
+use gazette::{Error, SearchRequest};
+
+use crate::util::corpus_index;
+
+fn rendered(req: &SearchRequest) -> String {
+    let results = corpus_index().search(req).unwrap();
+    let mut out = Vec::new();
+    render::text(&mut out, &results, TextOptions { color: false }).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn golden(query: &str, limit: usize) -> String {
+    let mut req = SearchRequest::new(query);
+    req.limit = limit;
+    rendered(&req)
+}
+
+fn highlighted(req: &SearchRequest) -> Vec<String> {
+    let results = corpus_index().search(req).unwrap();
+    results
+        .hits
+        .iter()
+        .flat_map(|h| &h.passages)
+        .flat_map(|p| p.highlights.iter().map(|r| p.text[r.start..r.end].to_string()))
+        .collect()
+}
+
+#[test]
+fn openai_morocco_article_ranks_first() {
+    let results = corpus_index().search(&SearchRequest::new("OpenAI Morocco")).unwrap();
+    assert!(
+        results.hits[0].title.starts_with("Morocco and OpenAI open talks"),
+        "{:?}",
+        results.hits[0].title
+    );
+    insta::assert_snapshot!("openai_morocco", golden("OpenAI Morocco", 5));
+}
+
+#[test]
+fn mistral_is_highlighted() {
+    let words = highlighted(&SearchRequest::new("Mistral"));
+    assert!(!words.is_empty());
+    assert!(words.iter().all(|w| w.eq_ignore_ascii_case("mistral")), "{words:?}");
+    insta::assert_snapshot!("mistral", golden("Mistral", 5));
+}
+
+#[test]
+fn phrases_are_highlighted_as_phrases() {
+    let words = highlighted(&SearchRequest::new("\"data protection\""));
+    assert!(words.len() >= 5, "{words:?}");
+    assert!(words.iter().all(|w| w.eq_ignore_ascii_case("data protection")), "{words:?}");
+    insta::assert_snapshot!("data_protection_phrase", golden("\"data protection\"", 5));
+}
+
+#[test]
+fn phrase_and_word_together() {
+    insta::assert_snapshot!("data_protection_mistral", golden("\"data protection\" Mistral", 5));
+}
+
+#[test]
+fn french_and_arabic_queries() {
+    let words = highlighted(&SearchRequest::new("donnees personnelles"));
+    assert!(words.iter().any(|w| w == "données"), "{words:?}");
+    let words = highlighted(&SearchRequest::new("المغرب"));
+    assert!(words.iter().any(|w| w == "والمغرب" || w == "بالمغرب" || w == "للمغرب"), "{words:?}");
+    insta::assert_snapshot!("arabic_morocco", golden("المغرب الذكاء الاصطناعي", 3));
+    insta::assert_snapshot!("french_data", golden("protection des données", 3));
+}
+
+#[test]
+fn one_hit_per_article_and_total_counts_articles() {
+    let mut req = SearchRequest::new("AI");
+    req.limit = 100;
+    let results = corpus_index().search(&req).unwrap();
+    let mut ids: Vec<_> = results.hits.iter().map(|h| h.id.as_str()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n);
+    assert_eq!(results.total_hits, n);
+    let scores: Vec<f32> = results.hits.iter().map(|h| h.score).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+}
+
+#[test]
+fn paging_is_consistent() {
+    let mut req = SearchRequest::new("digital strategy");
+    req.limit = 6;
+    let all = corpus_index().search(&req).unwrap();
+    req.limit = 3;
+    req.offset = 3;
+    let page2 = corpus_index().search(&req).unwrap();
+    let a: Vec<_> = all.hits[3..].iter().map(|h| &h.id).collect();
+    let b: Vec<_> = page2.hits.iter().map(|h| &h.id).collect();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn filters_restrict_results() {
+    let mut req = SearchRequest::new("intelligence");
+    req.langs = vec!["fr".into()];
+    let fr = corpus_index().search(&req).unwrap();
+    assert!(!fr.hits.is_empty());
+    assert!(fr.hits.iter().all(|h| h.lang.as_deref() == Some("fr")));
+
+    let mut req = SearchRequest::new("AI");
+    req.since = gazette::ingest::parse_date("2025-09-01");
+    req.limit = 100;
+    let recent = corpus_index().search(&req).unwrap();
+    assert!(!recent.hits.is_empty());
+    assert!(recent.hits.iter().all(|h| h.date.as_deref().unwrap() >= "2025-09-01"));
+
+    let results =
+        corpus_index().search(&SearchRequest::new("source:\"rabat policy review\" AND AI")).unwrap();
+    assert!(!results.hits.is_empty());
+    assert!(results.hits.iter().all(|h| h.source.as_deref() == Some("Rabat Policy Review")));
+
+    let results = corpus_index().search(&SearchRequest::new("title:mistral")).unwrap();
+    assert!(
+        results.hits.iter().all(|h| h.title.to_lowercase().contains("mistral")),
+        "{:?}",
+        results.hits
+    );
+}
+
+#[test]
+fn boolean_operators() {
+    let with = corpus_index().search(&SearchRequest::new("Mistral")).unwrap();
+    let without = corpus_index().search(&SearchRequest::new("Mistral -Morocco")).unwrap();
+    assert!(without.total_hits < with.total_hits);
+    let and = corpus_index().search(&SearchRequest::new("Mistral AND OpenAI")).unwrap();
+    assert!(and.total_hits <= with.total_hits);
+    for h in &and.hits {
+        let a = corpus_index().article(&h.id).unwrap().unwrap();
+        assert!(a.body.contains("Mistral") || a.title.contains("Mistral"));
+    }
+}
+
+#[test]
+fn malformed_queries_never_crash() {
+    for q in
+        ["\"unclosed", "AND", "((", "title:", "-", "*", "a OR", "]", "^2", "\"\"", "foo~", "a:b:c"]
+    {
+        match corpus_index().search(&SearchRequest::new(q)) {
+            Ok(_) => {}
+            Err(Error::Query(msg)) => assert!(!msg.is_empty()),
+            Err(e) => panic!("{q}: unexpected error {e}"),
+        }
+    }
+    let err = corpus_index().search(&SearchRequest::new("nosuchfield:x")).unwrap_err();
+    assert!(err.to_string().contains("unknown field `nosuchfield:`"), "{err}");
+    assert!(corpus_index().search(&SearchRequest::new("  ")).is_err());
+}
+
+#[test]
+fn highlight_ranges_are_valid_everywhere() {
+    for q in ["Morocco", "\"data protection\"", "données", "المغرب", "AI strategy", "mistr*"]
+    {
+        let mut req = SearchRequest::new(q);
+        req.limit = 50;
+        req.passages = 3;
+        for hit in corpus_index().search(&req).unwrap().hits {
+            for p in hit.passages {
+                let mut last = 0;
+                for h in &p.highlights {
+                    assert!(
+                        h.start >= last && h.start < h.end && h.end <= p.text.len(),
+                        "{q}: {h:?}"
+                    );
+                    assert!(p.text.is_char_boundary(h.start) && p.text.is_char_boundary(h.end));
+                    last = h.end;
+                }
+            }
+        }
+    }
+}
