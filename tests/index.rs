@@ -101,3 +101,20 @@ fn articles_are_retrievable_by_id() {
     assert!(a.body.contains("UNGA80"));
     assert!(index.article(&"no-such-id".into()).unwrap().is_none());
 }
+
+/// Dates outside what the index can store ("0001-01-01" placeholders in real pages) made
+/// Tantivy's date conversion overflow and killed the run.
+/// See: issue 2 (found on ../shared/corpora/html-aeb-scrapinghub).
+#[test]
+fn issue_2_out_of_range_dates_are_reported_not_fatal() {
+    let dir = temp_tree(&[(
+        "a.jsonl",
+        b"{\"title\":\"a\",\"body\":\"x\",\"date\":\"0001-01-01T00:00:00Z\"}\n{\"title\":\"b\",\"body\":\"y\",\"date\":\"9999-12-31\"}\n",
+    )]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions { threads: 1, heap_bytes: 50_000_000, ..IndexOptions::default() };
+    let s = index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    assert_eq!((s.articles, s.warnings, s.skipped), (2, 2, 0));
+    assert_eq!(index.stats().unwrap().articles, 2);
+}

@@ -113,8 +113,9 @@ fn filters_restrict_results() {
     assert!(!recent.hits.is_empty());
     assert!(recent.hits.iter().all(|h| h.date.as_deref().unwrap() >= "2025-09-01"));
 
-    let results =
-        corpus_index().search(&SearchRequest::new("source:\"rabat policy review\" AND AI")).unwrap();
+    let results = corpus_index()
+        .search(&SearchRequest::new("source:\"rabat policy review\" AND AI"))
+        .unwrap();
     assert!(!results.hits.is_empty());
     assert!(results.hits.iter().all(|h| h.source.as_deref() == Some("Rabat Policy Review")));
 

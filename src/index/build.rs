@@ -1,6 +1,7 @@
 //! A parallel indexing run over files: discover, parse on rayon's pool, write through
 //! Tantivy's indexing threads, commit.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -135,7 +136,15 @@ pub fn index_paths(
             next
         });
         feed.par_bridge().for_each(|unit: Unit| {
-            let parsed = ingest::parse_unit(unit);
+            // A bug in a parser (ours or a library's) loses that unit, never the run.
+            let what = unit_path(&unit);
+            let parsed = match catch_unwind(AssertUnwindSafe(|| ingest::parse_unit(unit))) {
+                Ok(parsed) => parsed,
+                Err(panic) => {
+                    note(&Problem::internal(&what, panic_message(&panic)));
+                    return;
+                }
+            };
             parsed.problems.iter().for_each(note);
             let mut unit_bytes = 0;
             for article in &parsed.articles {
@@ -183,4 +192,19 @@ pub fn index_paths(
     summary.warnings = warnings.into_inner();
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+fn unit_path(unit: &Unit) -> PathBuf {
+    match unit {
+        Unit::File(f) | Unit::Lines { file: f, .. } => f.path.clone(),
+        Unit::Failed(p) => p.path.clone(),
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }

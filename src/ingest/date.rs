@@ -17,6 +17,16 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 /// assert!(parse_date("yesterday").is_none());
 /// ```
 pub fn parse_date(text: &str) -> Option<OffsetDateTime> {
+    parse_any(text).filter(|d| (MIN_YEAR..=MAX_YEAR).contains(&d.year()))
+}
+
+/// Dates outside these years are refused: they are typos or placeholders ("0001-01-01",
+/// "9999-12-31"), and the index stores dates as nanoseconds since 1970, which cannot
+/// represent them.
+const MIN_YEAR: i32 = 1700;
+const MAX_YEAR: i32 = 2200;
+
+fn parse_any(text: &str) -> Option<OffsetDateTime> {
     let s = text.trim();
     if s.is_empty() {
         return None;
@@ -68,10 +78,56 @@ pub fn parse_date(text: &str) -> Option<OffsetDateTime> {
     ];
     for fd in dates {
         if let Ok(d) = Date::parse(trimmed_z, &fd) {
-            return Some(PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(UtcOffset::UTC));
+            return Some(midnight(d));
         }
     }
-    None
+    lenient_day(s)
+}
+
+fn midnight(d: Date) -> OffsetDateTime {
+    PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_offset(UtcOffset::UTC)
+}
+
+/// The last resort: the calendar day of dates written in other ways ("2019-11-19T13:16+0000",
+/// "Tue Nov 19 2019 03:05:46 GMT+0000", "November 19, 2019, 07:47 PM EST", "Jul. 06, 2004",
+/// "25 septembre 2025"); the time of day is dropped.
+fn lenient_day(s: &str) -> Option<OffsetDateTime> {
+    let bytes = s.as_bytes();
+    if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
+        let fd = format_description!("[year]-[month]-[day]");
+        if let Ok(d) = Date::parse(s.get(..10)?, &fd) {
+            return Some(midnight(d));
+        }
+    }
+    let words: Vec<String> = s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let month = words.iter().find_map(|w| month_number(w))?;
+    let year =
+        words.iter().find_map(|w| (w.len() == 4).then(|| w.parse::<i32>().ok()).flatten())?;
+    let day = words.iter().find_map(|w| (w.len() <= 2).then(|| w.parse::<u8>().ok()).flatten())?;
+    let month = time::Month::try_from(month).ok()?;
+    Date::from_calendar_date(year, month, day).ok().map(midnight)
+}
+
+fn month_number(word: &str) -> Option<u8> {
+    const MONTHS: [&[&str]; 12] = [
+        &["jan", "january", "janvier", "janv"],
+        &["feb", "february", "février", "fevrier", "févr", "fevr"],
+        &["mar", "march", "mars"],
+        &["apr", "april", "avril", "avr"],
+        &["may", "mai"],
+        &["jun", "june", "juin"],
+        &["jul", "july", "juillet", "juil"],
+        &["aug", "august", "août", "aout"],
+        &["sep", "sept", "september", "septembre"],
+        &["oct", "october", "octobre"],
+        &["nov", "november", "novembre"],
+        &["dec", "december", "décembre", "decembre", "déc"],
+    ];
+    MONTHS.iter().position(|names| names.contains(&word)).map(|i| i as u8 + 1)
 }
 
 /// Formats a date as RFC 3339 in UTC (`2025-09-25T10:00:00Z`).
@@ -103,10 +159,15 @@ mod tests {
             "2025/09/25",
             "25 September 2025",
             "Sep 25, 2025",
+            "2019-11-19T13:16+0000",
+            "Tue Nov 19 2019 03:05:46 GMT+0000",
+            "November 19, 2019, 07:47 PM EST",
+            "Jul. 06, 2004",
+            "25 septembre 2025",
         ] {
             assert!(parse_date(s).is_some(), "{s}");
         }
-        for s in ["", "soon", "2025-13-45", "25/09"] {
+        for s in ["", "soon", "2025-13-45", "25/09", "0001-01-01T00:00:00Z", "9999-12-31"] {
             assert!(parse_date(s).is_none(), "{s}");
         }
     }

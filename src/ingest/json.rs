@@ -77,7 +77,9 @@ pub(crate) fn push_record(value: Value, ctx: &Ctx<'_>, loc: Locator, out: &mut P
             None => out.problems.push(Problem::warning(
                 ctx.path,
                 line,
-                format!("unparseable date {date:?}; article indexed without a date"),
+                format!(
+                    "unparseable or out-of-range date {date:?}; article indexed without a date"
+                ),
             )),
         }
     }

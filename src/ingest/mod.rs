@@ -47,6 +47,9 @@ impl Problem {
     pub(crate) fn skipped(path: &Path, line: Option<u64>, message: impl Into<String>) -> Self {
         Problem { path: path.to_path_buf(), line, message: message.into(), skipped: true }
     }
+    pub(crate) fn internal(path: &Path, message: String) -> Self {
+        Problem::skipped(path, None, format!("internal error while reading this file: {message}"))
+    }
     pub(crate) fn warning(path: &Path, line: Option<u64>, message: impl Into<String>) -> Self {
         Problem { path: path.to_path_buf(), line, message: message.into(), skipped: false }
     }

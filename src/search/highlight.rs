@@ -146,7 +146,10 @@ mod tests {
             ["Regulators", "regulate", "regulation", "Mistral"]
         );
         // Through the exact chain only the same word matches.
-        assert_eq!(marked("OpenAI and openai's", Lang::Other, &[words("OpenAI")]), ["OpenAI", "openai"]);
+        assert_eq!(
+            marked("OpenAI and openai's", Lang::Other, &[words("OpenAI")]),
+            ["OpenAI", "openai"]
+        );
     }
 
     #[test]
