@@ -24,10 +24,12 @@ fi
 
 echo "building gazette and raw-tantivy (release)…" >&2
 (cd "$repo" && cargo build --release --locked -q)
-cp -r "$shared/anchors/raw-tantivy" "$work/rt"
-(cd "$work/rt" && cargo build --release -q 2>/dev/null)
+# The reference program is built once, outside the repository's sources (target/ is ignored).
+rtdir="$repo/target/raw-tantivy"
+[ -d "$rtdir" ] || cp -r "$shared/anchors/raw-tantivy" "$rtdir"
+(cd "$rtdir" && cargo build --release -q 2>/dev/null)
 gz="$repo/target/release/gazette"
-rt="$work/rt/target/release/rt"
+rt="$rtdir/target/release/rt"
 
 # run ENGINE CORPUS → prints "wall user sys rss_kb text_bytes index_bytes"
 run() {

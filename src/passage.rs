@@ -169,7 +169,7 @@ fn skip_ws(text: &str, mut at: usize, end: usize) -> usize {
 /// let text = "First sentence here. Second one.\n\nA new paragraph.";
 /// let opts = PassageOptions { min_words: 3, max_words: 6 };
 /// let parts: Vec<&str> = split_passages(text, &opts).into_iter().map(|r| &text[r]).collect();
-/// assert_eq!(parts, ["First sentence here.", "Second one.\n\nA new paragraph."]);
+/// assert_eq!(parts, ["First sentence here. Second one.", "A new paragraph."]);
 /// ```
 pub fn split_passages(text: &str, opts: &PassageOptions) -> Vec<Range<usize>> {
     let max = opts.max_words.max(1);

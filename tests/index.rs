@@ -118,3 +118,20 @@ fn issue_2_out_of_range_dates_are_reported_not_fatal() {
     assert_eq!((s.articles, s.warnings, s.skipped), (2, 2, 0));
     assert_eq!(index.stats().unwrap().articles, 2);
 }
+
+#[test]
+fn an_id_seen_twice_in_one_run_is_held_once_last_version_wins() {
+    let dir = temp_tree(&[(
+        "dup.jsonl",
+        b"{\"id\":\"x\",\"title\":\"first\",\"body\":\"alpha version\"}\n{\"id\":\"y\",\"title\":\"other\",\"body\":\"beta\"}\n{\"id\":\"x\",\"title\":\"second\",\"body\":\"gamma version\"}\n",
+    )]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions { threads: 2, heap_bytes: 50_000_000, ..IndexOptions::default() };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    assert_eq!(index.stats().unwrap().articles, 2);
+    let hits = index.search(&SearchRequest::new("version")).unwrap();
+    assert_eq!(hits.total_hits, 1);
+    assert_eq!(hits.hits[0].title, "second");
+    assert_eq!(index.article(&"x".into()).unwrap().unwrap().body, "gamma version");
+}

@@ -7,7 +7,9 @@
 
 mod build;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -179,7 +181,13 @@ impl NewsIndex {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(self.dir.clone()),
             other => Error::Tantivy(other),
         })?;
-        Ok(IndexUpdater { writer, fields: self.fields, passage_opts: PassageOptions::default() })
+        Ok(IndexUpdater {
+            writer,
+            fields: self.fields,
+            passage_opts: PassageOptions::default(),
+            pending: Mutex::new(HashSet::new()),
+            deferred: Mutex::new(Vec::new()),
+        })
     }
 
     /// Counts the articles and passages in the last commit seen by this handle.
@@ -262,6 +270,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write().map_err(|e| Error::io(path, e))
 }
 
+fn poisoned() -> Error {
+    Error::Tantivy(tantivy::TantivyError::InternalError("a writer thread panicked".into()))
+}
+
 /// The 64-bit key under which an article's passages are grouped.
 pub(crate) fn article_key(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
@@ -275,16 +287,51 @@ impl std::fmt::Debug for IndexUpdater {
 
 /// Writes articles into an index. Upserts and deletes may be called from many threads at
 /// once; [`IndexUpdater::commit`] makes them durable and visible.
+///
+/// Documents go to Tantivy one by one, so its queue (10,000 batches) holds at most 10,000
+/// small documents and memory stays bounded. An article whose id was already upserted since
+/// the last commit is set aside and written at commit time, after everything else, as one
+/// atomic delete-and-add group: the last version wins and no article is ever held twice.
 pub struct IndexUpdater {
     writer: IndexWriter,
     fields: Fields,
     passage_opts: PassageOptions,
+    /// Keys of the articles upserted since the last commit.
+    pending: Mutex<HashSet<u64>>,
+    /// Articles whose id was upserted twice since the last commit.
+    deferred: Mutex<Vec<Article>>,
 }
 
 impl IndexUpdater {
     /// Adds an article, replacing any article with the same id (in the same commit), and
     /// returns the number of passages indexed.
     pub fn upsert(&self, article: &Article) -> Result<usize> {
+        let key = article_key(article.id.as_str());
+        let first = self.pending.lock().map(|mut p| p.insert(key)).unwrap_or(false);
+        if !first {
+            let n = split_passages(&article.body, &self.passage_opts).len().max(1);
+            if let Ok(mut d) = self.deferred.lock() {
+                d.push(article.clone());
+            }
+            return Ok(n);
+        }
+        let ops = self.operations(article);
+        let n = ops.len() - 3;
+        for op in ops {
+            match op {
+                UserOperation::Delete(term) => {
+                    self.writer.delete_term(term);
+                }
+                UserOperation::Add(doc) => {
+                    self.writer.add_document(doc)?;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// The operations that replace an article: two deletes, its record, its passages.
+    fn operations(&self, article: &Article) -> Vec<UserOperation> {
         let f = &self.fields;
         let id = article.id.as_str();
         let lang = Lang::from_code(article.lang.as_deref());
@@ -324,7 +371,6 @@ impl IndexUpdater {
         }
         ops.push(UserOperation::Add(record));
 
-        let n = spans.len();
         for (pos, span) in spans.into_iter().enumerate() {
             let text = &article.body[span.clone()];
             let mut doc = TantivyDocument::default();
@@ -350,8 +396,17 @@ impl IndexUpdater {
             }
             ops.push(UserOperation::Add(doc));
         }
-        self.writer.run(ops)?;
-        Ok(n)
+        ops
+    }
+
+    /// Writes the articles set aside by [`IndexUpdater::upsert`], each as one atomic group.
+    fn flush_deferred(&mut self) -> Result<()> {
+        let deferred = std::mem::take(self.deferred.get_mut().map_err(|_| poisoned())?);
+        for article in &deferred {
+            self.writer.run(self.operations(article))?;
+        }
+        self.pending.get_mut().map_err(|_| poisoned())?.clear();
+        Ok(())
     }
 
     /// Deletes the article with this id (effective at the next commit).
@@ -362,12 +417,15 @@ impl IndexUpdater {
 
     /// Makes every change since the last commit durable and visible to new searchers.
     pub fn commit(&mut self) -> Result<()> {
+        self.flush_deferred()?;
         self.writer.commit()?;
         Ok(())
     }
 
     /// Drops every change since the last commit.
     pub fn rollback(&mut self) -> Result<()> {
+        self.deferred.get_mut().map_err(|_| poisoned())?.clear();
+        self.pending.get_mut().map_err(|_| poisoned())?.clear();
         self.writer.rollback()?;
         Ok(())
     }
