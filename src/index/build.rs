@@ -1,17 +1,21 @@
-//! A parallel indexing run over files: discover, parse on rayon's pool, write through
-//! Tantivy's indexing threads, commit.
+//! A parallel, incremental indexing run over files: discover, skip what has not changed,
+//! parse the rest on rayon's pool, write through Tantivy's indexing threads, delete what is
+//! gone, commit.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
-use super::NewsIndex;
+use super::manifest::FileEntry;
+use super::{Change, IndexUpdater, NewsIndex};
+use crate::article::{Article, ArticleId, Format};
 use crate::error::{Error, Result};
-use crate::ingest::{self, Problem, Unit, Units};
+use crate::ingest::{self, InputFile, Parsed, Problem, Unit, Units};
 
 /// Options of an indexing run.
 #[derive(Debug, Clone)]
@@ -43,8 +47,18 @@ impl Default for IndexOptions {
 pub struct IndexSummary {
     /// Input files found.
     pub files: u64,
-    /// Articles indexed (added or replaced).
+    /// Files read (new or changed since the last run).
+    pub files_read: u64,
+    /// Articles indexed (added or updated).
     pub articles: u64,
+    /// Articles new to the index.
+    pub added: u64,
+    /// Articles whose content changed.
+    pub updated: u64,
+    /// Articles found unchanged (not written again).
+    pub unchanged: u64,
+    /// Articles removed because their file, or their record in a file, is gone.
+    pub removed: u64,
     /// Passages indexed.
     pub passages: u64,
     /// Bytes of article text (title and body) indexed.
@@ -86,7 +100,192 @@ pub trait Progress: Sync {
 /// A progress receiver that ignores everything.
 impl Progress for () {}
 
-/// Indexes every article under `paths` into `index`, in parallel, and commits.
+/// The key of a root in the manifest: its absolute path.
+fn root_key(root: &Path) -> String {
+    std::fs::canonicalize(root)
+        .unwrap_or_else(|_| root.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// What one file held, gathered while its units are processed.
+#[derive(Default)]
+struct FileAcc {
+    /// Whole files: the content hash.
+    hash: Option<u64>,
+    /// (line, line hash, article id) for JSON Lines; (0, 0, id) for whole files.
+    items: Vec<(u64, u64, String)>,
+    /// The file could not be read (its old entry is kept).
+    failed: bool,
+}
+
+/// Shared state of a run.
+struct Run<'a> {
+    old: HashMap<String, BTreeMap<String, FileEntry>>,
+    progress: &'a dyn Progress,
+    seen: Mutex<HashSet<String>>,
+    accs: Mutex<HashMap<(String, String), FileAcc>>,
+    passages: AtomicU64,
+    bytes: AtomicU64,
+    added: AtomicU64,
+    updated: AtomicU64,
+    unchanged: AtomicU64,
+    skipped: AtomicU64,
+    warnings: AtomicU64,
+    first_problem: Mutex<Option<String>>,
+    fatal: Mutex<Option<Error>>,
+}
+
+impl Run<'_> {
+    fn note(&self, p: &Problem) {
+        if p.skipped { &self.skipped } else { &self.warnings }.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut first) = self.first_problem.lock() {
+            first.get_or_insert_with(|| p.to_string());
+        }
+        self.progress.problem(p);
+    }
+
+    fn old_entry(&self, file: &InputFile) -> Option<&FileEntry> {
+        self.old.get(&root_key(&file.root)).and_then(|files| files.get(&file.rel))
+    }
+
+    fn mark_seen<'s>(&self, ids: impl IntoIterator<Item = &'s String>) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.extend(ids.into_iter().filter(|id| !id.is_empty()).cloned());
+        }
+    }
+
+    /// Upserts articles that changed; returns their ids.
+    fn index_articles(&self, up: &IndexUpdater, articles: &[Article]) -> Vec<String> {
+        let mut unit_bytes = 0;
+        let mut written = 0;
+        for article in articles {
+            match up.upsert_if_changed(article) {
+                Ok((change, n)) => {
+                    let counter = match change {
+                        Change::Added => &self.added,
+                        Change::Updated => &self.updated,
+                        Change::Unchanged => &self.unchanged,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    if change != Change::Unchanged {
+                        written += 1;
+                        unit_bytes += (article.title.len() + article.body.len()) as u64;
+                        self.passages.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                }
+                Err(e) => {
+                    if let Ok(mut f) = self.fatal.lock() {
+                        f.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        self.bytes.fetch_add(unit_bytes, Ordering::Relaxed);
+        self.progress.advanced(written, unit_bytes);
+        let ids: Vec<String> = articles.iter().map(|a| a.id.0.clone()).collect();
+        self.mark_seen(&ids);
+        ids
+    }
+
+    fn acc(&self, file: &InputFile, f: impl FnOnce(&mut FileAcc)) {
+        if let Ok(mut accs) = self.accs.lock() {
+            f(accs.entry((root_key(&file.root), file.rel.clone())).or_default());
+        }
+    }
+
+    fn process(&self, up: &IndexUpdater, unit: Unit) {
+        match unit {
+            Unit::Failed(p) => self.note(&p),
+            Unit::File(file) => {
+                let parsed: Parsed = ingest::parse_unit(Unit::File(Arc::clone(&file)));
+                parsed.problems.iter().for_each(|p| self.note(p));
+                if parsed.hash.is_none() {
+                    // Unreadable: keep what the index holds from it, try again next run.
+                    if let Some(old) = self.old_entry(&file) {
+                        self.mark_seen(&old.ids);
+                    }
+                    self.acc(&file, |a| a.failed = true);
+                    return;
+                }
+                let ids = self.index_articles(up, &parsed.articles);
+                self.acc(&file, |a| {
+                    a.hash = parsed.hash;
+                    a.items.extend(ids.into_iter().map(|id| (0, 0, id)));
+                });
+            }
+            Unit::Lines { file, first_line, lines } => {
+                let old = self.old_entry(&file);
+                let mut items = Vec::with_capacity(lines.len());
+                let mut fresh = Vec::new();
+                for (i, raw) in lines.iter().enumerate() {
+                    let line = first_line + i as u64;
+                    let hash = xxhash_rust::xxh3::xxh3_64(raw);
+                    let idx = (line - 1) as usize;
+                    let same = old.and_then(|o| {
+                        (o.lines.get(idx) == Some(&hash)).then(|| o.ids.get(idx).cloned()).flatten()
+                    });
+                    if let Some(id) = same {
+                        // The same line as last time: the same article, nothing to parse.
+                        if !id.is_empty() {
+                            self.unchanged.fetch_add(1, Ordering::Relaxed);
+                        }
+                        items.push((line, hash, id));
+                        continue;
+                    }
+                    let parsed = ingest::parse_line(&file, line, raw);
+                    parsed.problems.iter().for_each(|p| self.note(p));
+                    let id = parsed.articles.first().map(|a| a.id.0.clone()).unwrap_or_default();
+                    items.push((line, hash, id));
+                    fresh.extend(parsed.articles);
+                }
+                self.mark_seen(items.iter().map(|(_, _, id)| id));
+                self.index_articles(up, &fresh);
+                self.acc(&file, |a| a.items.extend(items));
+            }
+        }
+    }
+
+    /// Turns what was gathered for a file into its manifest entry.
+    fn finish_file(&self, up: &IndexUpdater, file: &InputFile) {
+        let key = (root_key(&file.root), file.rel.clone());
+        let Some(mut acc) = self.accs.lock().ok().and_then(|mut a| a.remove(&key)) else { return };
+        if acc.failed {
+            return;
+        }
+        acc.items.sort_by_key(|(line, _, _)| *line);
+        let entry = if file.format == Format::JsonLines {
+            let lines: Vec<u64> = acc.items.iter().map(|(_, h, _)| *h).collect();
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            lines.iter().for_each(|l| h.update(&l.to_le_bytes()));
+            FileEntry {
+                size: file.size,
+                mtime_ns: file.mtime_ns,
+                hash: h.digest(),
+                ids: acc.items.into_iter().map(|(_, _, id)| id).collect(),
+                lines,
+            }
+        } else {
+            FileEntry {
+                size: file.size,
+                mtime_ns: file.mtime_ns,
+                hash: acc.hash.unwrap_or(0),
+                ids: acc.items.into_iter().map(|(_, _, id)| id).collect(),
+                lines: Vec::new(),
+            }
+        };
+        let _ = up.with_manifest(|m| {
+            m.roots.entry(key.0).or_default().insert(key.1, entry);
+        });
+    }
+}
+
+/// Indexes every article under `paths` into `index`, in parallel, incrementally, and commits.
+///
+/// Files whose size and modification time match the manifest are not read; in the others,
+/// only articles whose content changed are written again (JSON Lines lines that did not
+/// change are not even parsed). Files gone from a folder in `paths` remove their articles;
+/// so do records gone from a file that changed. Other roots of the same index are untouched.
 ///
 /// Bad input never stops the run: each problem is passed to `progress` and counted in the
 /// summary, unless `opts.strict` is set, in which case nothing is committed and the run
@@ -100,98 +299,138 @@ pub fn index_paths(
 ) -> Result<IndexSummary> {
     let start = Instant::now();
     let mut updater = index.updater(opts.heap_bytes, opts.threads)?;
+    let old_roots = updater.with_manifest(|m| m.roots.clone())?;
     let (files, found_problems) = ingest::discover(paths);
     let mut summary = IndexSummary { files: files.len() as u64, ..IndexSummary::default() };
     progress.started(summary.files);
 
-    let articles = AtomicU64::new(0);
-    let passages = AtomicU64::new(0);
-    let bytes = AtomicU64::new(0);
-    let skipped = AtomicU64::new(0);
-    let warnings = AtomicU64::new(0);
-    let first_problem: Mutex<Option<String>> = Mutex::new(None);
-    let fatal: Mutex<Option<Error>> = Mutex::new(None);
-    let note = |p: &Problem| {
-        if p.skipped { &skipped } else { &warnings }.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut first) = first_problem.lock() {
-            first.get_or_insert_with(|| p.to_string());
-        }
-        progress.problem(p);
+    let run = Run {
+        old: old_roots.into_iter().collect(),
+        progress,
+        seen: Mutex::new(HashSet::new()),
+        accs: Mutex::new(HashMap::new()),
+        passages: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+        added: AtomicU64::new(0),
+        updated: AtomicU64::new(0),
+        unchanged: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        warnings: AtomicU64::new(0),
+        first_problem: Mutex::new(None),
+        fatal: Mutex::new(None),
     };
-    found_problems.iter().for_each(note);
+    found_problems.iter().for_each(|p| run.note(p));
 
-    let mut units = Units::new(files);
+    // Files unchanged since the last run are not read.
+    let mut to_read = Vec::new();
+    for file in files {
+        match run.old_entry(&file) {
+            Some(old) if old.size == file.size && old.mtime_ns == file.mtime_ns => {
+                run.mark_seen(&old.ids);
+                let n = old.ids.iter().filter(|id| !id.is_empty()).count() as u64;
+                run.unchanged.fetch_add(n, Ordering::Relaxed);
+            }
+            _ => to_read.push(file),
+        }
+    }
+    summary.files_read = to_read.len() as u64;
+
+    let mut units = Units::new(to_read);
     let exhausted = AtomicBool::new(false);
     loop {
-        let epoch_start = bytes.load(Ordering::Relaxed);
+        let epoch_start = run.bytes.load(Ordering::Relaxed);
         let budget = if opts.strict { u64::MAX } else { opts.commit_every_bytes.max(1) };
+        let mut whole_files = Vec::new();
         let feed = std::iter::from_fn(|| {
-            if bytes.load(Ordering::Relaxed) - epoch_start >= budget {
+            if run.bytes.load(Ordering::Relaxed) - epoch_start >= budget {
                 return None;
             }
             let next = units.next();
-            if next.is_none() {
-                exhausted.store(true, Ordering::Relaxed);
+            match &next {
+                None => exhausted.store(true, Ordering::Relaxed),
+                Some(Unit::File(f)) => whole_files.push(Arc::clone(f)),
+                Some(_) => {}
             }
             next
         });
         feed.par_bridge().for_each(|unit: Unit| {
             // A bug in a parser (ours or a library's) loses that unit, never the run.
             let what = unit_path(&unit);
-            let parsed = match catch_unwind(AssertUnwindSafe(|| ingest::parse_unit(unit))) {
-                Ok(parsed) => parsed,
-                Err(panic) => {
-                    note(&Problem::internal(&what, panic_message(&panic)));
-                    return;
-                }
-            };
-            parsed.problems.iter().for_each(note);
-            let mut unit_bytes = 0;
-            for article in &parsed.articles {
-                match updater.upsert(article) {
-                    Ok(n) => {
-                        passages.fetch_add(n as u64, Ordering::Relaxed);
-                        unit_bytes += (article.title.len() + article.body.len()) as u64;
-                    }
-                    Err(e) => {
-                        if let Ok(mut f) = fatal.lock() {
-                            f.get_or_insert(e);
-                        }
-                        return;
-                    }
-                }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run.process(&updater, unit))) {
+                run.note(&Problem::internal(&what, panic_message(&*panic)));
             }
-            articles.fetch_add(parsed.articles.len() as u64, Ordering::Relaxed);
-            bytes.fetch_add(unit_bytes, Ordering::Relaxed);
-            progress.advanced(parsed.articles.len() as u64, unit_bytes);
         });
-        if let Some(e) = fatal.lock().ok().and_then(|mut f| f.take()) {
+        for file in whole_files.iter().chain(units.take_finished().iter()) {
+            run.finish_file(&updater, file);
+        }
+        if let Some(e) = run.fatal.lock().ok().and_then(|mut f| f.take()) {
             let _ = updater.rollback();
             return Err(e);
         }
-        let problems = skipped.load(Ordering::Relaxed) + warnings.load(Ordering::Relaxed);
+        let done = exhausted.load(Ordering::Relaxed);
+        if done {
+            summary.removed = run.remove_gone(&updater, paths);
+        }
+        let problems = run.skipped.load(Ordering::Relaxed) + run.warnings.load(Ordering::Relaxed);
         if opts.strict && problems > 0 {
+            let first =
+                run.first_problem.lock().ok().and_then(|mut f| f.take()).unwrap_or_default();
             updater.rollback()?;
-            let first = first_problem.lock().ok().and_then(|mut f| f.take()).unwrap_or_default();
             return Err(Error::Strict { count: problems as usize, first });
         }
         progress.committing();
         updater.commit()?;
         summary.commits += 1;
-        tracing::debug!(bytes = bytes.load(Ordering::Relaxed), "committed");
-        if exhausted.load(Ordering::Relaxed) {
+        tracing::debug!(bytes = run.bytes.load(Ordering::Relaxed), "committed");
+        if done {
             break;
         }
     }
+    summary.passages = run.passages.into_inner();
+    summary.bytes = run.bytes.into_inner();
+    summary.added = run.added.into_inner();
+    summary.updated = run.updated.into_inner();
+    summary.unchanged = run.unchanged.into_inner();
+    summary.skipped = run.skipped.into_inner();
+    summary.warnings = run.warnings.into_inner();
     updater.finish()?;
     index.reload()?;
-    summary.articles = articles.into_inner();
-    summary.passages = passages.into_inner();
-    summary.bytes = bytes.into_inner();
-    summary.skipped = skipped.into_inner();
-    summary.warnings = warnings.into_inner();
+    summary.articles = summary.added + summary.updated;
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+impl Run<'_> {
+    /// Deletes the articles of the roots indexed in this run that were not seen: their file
+    /// is gone from a folder, or their record from a file. Roots that do not exist now
+    /// (an unmounted disk, a typo) delete nothing. Returns how many were deleted.
+    fn remove_gone(&self, up: &IndexUpdater, paths: &[PathBuf]) -> u64 {
+        let Ok(seen) = self.seen.lock() else { return 0 };
+        let mut removed = 0;
+        for root in paths.iter().filter(|p| p.exists()) {
+            let key = root_key(root);
+            let Some(old_files) = self.old.get(&key) else { continue };
+            let mut gone_files = Vec::new();
+            for (rel, entry) in old_files {
+                for id in entry.ids.iter().filter(|id| !id.is_empty() && !seen.contains(*id)) {
+                    up.delete(&ArticleId(id.clone()));
+                    removed += 1;
+                }
+                let path = if root.is_file() { root.clone() } else { root.join(rel) };
+                if !path.exists() {
+                    gone_files.push(rel.clone());
+                }
+            }
+            let _ = up.with_manifest(|m| {
+                if let Some(files) = m.roots.get_mut(&key) {
+                    for rel in &gone_files {
+                        files.remove(rel);
+                    }
+                }
+            });
+        }
+        removed
+    }
 }
 
 fn unit_path(unit: &Unit) -> PathBuf {

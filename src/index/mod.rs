@@ -6,6 +6,7 @@
 //! deletes whole articles; [`index_paths`] runs a parallel indexing job over files.
 
 mod build;
+pub mod manifest;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ use tantivy::{DateTime, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDo
 use time::OffsetDateTime;
 
 pub use build::{index_paths, IndexOptions, IndexSummary, Progress};
+pub use manifest::Manifest;
+
+use manifest::ArticleEntry;
 
 use crate::analysis::{self, Lang};
 use crate::article::{Article, ArticleId, Format};
@@ -32,6 +36,12 @@ const MARKER: &str = "gazette.json";
 
 /// The value of the `kind` field on article records.
 const RECORD_KIND: &str = "article";
+
+/// What Gazette writes in each Tantivy commit's payload.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    manifest: u64,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Marker {
@@ -181,13 +191,33 @@ impl NewsIndex {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(self.dir.clone()),
             other => Error::Tantivy(other),
         })?;
+        let generation = self.generation()?;
+        let manifest = Manifest::load(&self.dir, generation)?;
         Ok(IndexUpdater {
             writer,
+            dir: self.dir.clone(),
             fields: self.fields,
             passage_opts: PassageOptions::default(),
             pending: Mutex::new(HashSet::new()),
             deferred: Mutex::new(Vec::new()),
+            generation,
+            manifest: Mutex::new(manifest),
         })
+    }
+
+    /// The manifest generation named by the last commit (0 when none).
+    fn generation(&self) -> Result<u64> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+            .map_or(0, |p| p.manifest))
+    }
+
+    /// The manifest of the last commit: every file and article the index holds.
+    pub fn manifest(&self) -> Result<Manifest> {
+        Manifest::load(&self.dir, self.generation()?)
     }
 
     /// Counts the articles and passages in the last commit seen by this handle.
@@ -294,18 +324,71 @@ impl std::fmt::Debug for IndexUpdater {
 /// atomic delete-and-add group: the last version wins and no article is ever held twice.
 pub struct IndexUpdater {
     writer: IndexWriter,
+    dir: PathBuf,
     fields: Fields,
     passage_opts: PassageOptions,
     /// Keys of the articles upserted since the last commit.
     pending: Mutex<HashSet<u64>>,
     /// Articles whose id was upserted twice since the last commit.
     deferred: Mutex<Vec<Article>>,
+    /// Generation of the manifest of the last commit.
+    generation: u64,
+    /// The manifest as it will be at the next commit.
+    manifest: Mutex<Manifest>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The id was new.
+    Added,
+    /// The id existed with other content.
+    Updated,
+    /// The id existed with the same content: nothing was written.
+    Unchanged,
 }
 
 impl IndexUpdater {
     /// Adds an article, replacing any article with the same id (in the same commit), and
     /// returns the number of passages indexed.
     pub fn upsert(&self, article: &Article) -> Result<usize> {
+        let n = self.write(article)?;
+        self.record(article, n);
+        Ok(n)
+    }
+
+    /// Like [`IndexUpdater::upsert`], but writes nothing when the index already holds the
+    /// article with the same content (by the manifest's content hash). Returns what changed
+    /// and the number of passages written.
+    pub fn upsert_if_changed(&self, article: &Article) -> Result<(Change, usize)> {
+        let hash = manifest::content_hash(article);
+        let old = self.lock_manifest()?.articles.get(article.id.as_str()).map(|e| e.hash);
+        match old {
+            Some(h) if h == hash => Ok((Change::Unchanged, 0)),
+            old => {
+                let n = self.upsert(article)?;
+                Ok((if old.is_some() { Change::Updated } else { Change::Added }, n))
+            }
+        }
+    }
+
+    fn lock_manifest(&self) -> Result<std::sync::MutexGuard<'_, Manifest>> {
+        self.manifest.lock().map_err(|_| poisoned())
+    }
+
+    fn record(&self, article: &Article, passages: usize) {
+        if let Ok(mut m) = self.manifest.lock() {
+            m.articles.insert(article.id.0.clone(), ArticleEntry::of(article, passages));
+        }
+    }
+
+    /// Runs `f` on the manifest that the next commit will store (files are recorded by the
+    /// indexing run; articles by upserts and deletes).
+    pub fn with_manifest<T>(&self, f: impl FnOnce(&mut Manifest) -> T) -> Result<T> {
+        Ok(f(&mut *self.lock_manifest()?))
+    }
+
+    fn write(&self, article: &Article) -> Result<usize> {
         let key = article_key(article.id.as_str());
         let first = self.pending.lock().map(|mut p| p.insert(key)).unwrap_or(false);
         if !first {
@@ -403,7 +486,9 @@ impl IndexUpdater {
     fn flush_deferred(&mut self) -> Result<()> {
         let deferred = std::mem::take(self.deferred.get_mut().map_err(|_| poisoned())?);
         for article in &deferred {
-            self.writer.run(self.operations(article))?;
+            let ops = self.operations(article);
+            self.record(article, ops.len() - 3);
+            self.writer.run(ops)?;
         }
         self.pending.get_mut().map_err(|_| poisoned())?.clear();
         Ok(())
@@ -413,12 +498,26 @@ impl IndexUpdater {
     pub fn delete(&self, id: &ArticleId) {
         self.writer.delete_term(Term::from_field_text(self.fields.article_id, id.as_str()));
         self.writer.delete_term(Term::from_field_text(self.fields.record_id, id.as_str()));
+        if let Ok(mut m) = self.manifest.lock() {
+            m.articles.remove(id.as_str());
+        }
     }
 
     /// Makes every change since the last commit durable and visible to new searchers.
+    ///
+    /// The manifest is written first, under a new generation, and the commit names it in its
+    /// payload; a run killed at any point leaves the previous commit and its manifest, or the
+    /// new ones.
     pub fn commit(&mut self) -> Result<()> {
         self.flush_deferred()?;
-        self.writer.commit()?;
+        let generation = self.generation + 1;
+        self.manifest.get_mut().map_err(|_| poisoned())?.store(&self.dir, generation)?;
+        let payload = serde_json::to_string(&Payload { manifest: generation }).unwrap_or_default();
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.generation = generation;
+        Manifest::remove_others(&self.dir, generation);
         Ok(())
     }
 
@@ -427,6 +526,8 @@ impl IndexUpdater {
         self.deferred.get_mut().map_err(|_| poisoned())?.clear();
         self.pending.get_mut().map_err(|_| poisoned())?.clear();
         self.writer.rollback()?;
+        *self.manifest.get_mut().map_err(|_| poisoned())? =
+            Manifest::load(&self.dir, self.generation)?;
         Ok(())
     }
 

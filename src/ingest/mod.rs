@@ -76,6 +76,8 @@ pub struct Parsed {
     pub articles: Vec<Article>,
     /// The problems.
     pub problems: Vec<Problem>,
+    /// For a whole file that could be read: a hash of its bytes.
+    pub hash: Option<u64>,
 }
 
 /// Where an article sits in its file, for ids derived from the path.
@@ -146,6 +148,22 @@ pub struct InputFile {
     pub format: Format,
     /// The compression, from the last extension.
     pub compression: Compression,
+    /// The root this file was found under, as the user named it (the file itself when it
+    /// was named directly).
+    pub root: PathBuf,
+    /// Size in bytes when discovered.
+    pub size: u64,
+    /// Modification time when discovered, nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
+}
+
+fn stat(meta: &std::fs::Metadata) -> (u64, i128) {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128);
+    (meta.len(), mtime)
 }
 
 /// Tells the format and compression of a file from its name; `None` when the extension is
@@ -227,7 +245,16 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
                 root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             match classify(root).or_else(|| sniff(root).map(|f| (f, Compression::None))) {
                 Some((format, compression)) => {
-                    files.push(InputFile { path: root.clone(), rel, format, compression })
+                    let (size, mtime_ns) = stat(&meta);
+                    files.push(InputFile {
+                        path: root.clone(),
+                        rel,
+                        format,
+                        compression,
+                        root: root.clone(),
+                        size,
+                        mtime_ns,
+                    })
                 }
                 None => problems.push(Problem::skipped(root, None, "not a format Gazette reads")),
             }
@@ -270,7 +297,16 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            files.push(InputFile { path: path.to_path_buf(), rel, format, compression });
+            let (size, mtime_ns) = entry.metadata().map(|m| stat(&m)).unwrap_or((0, 0));
+            files.push(InputFile {
+                path: path.to_path_buf(),
+                rel,
+                format,
+                compression,
+                root: root.clone(),
+                size,
+                mtime_ns,
+            });
         }
     }
     (files, problems)
@@ -304,12 +340,18 @@ pub struct Units {
     files: VecDeque<InputFile>,
     current: Option<(Arc<InputFile>, Box<dyn BufRead + Send>, u64)>,
     pending: Option<Problem>,
+    finished: Vec<Arc<InputFile>>,
 }
 
 impl Units {
     /// Creates the unit stream over `files`.
     pub fn new(files: Vec<InputFile>) -> Self {
-        Units { files: files.into(), current: None, pending: None }
+        Units { files: files.into(), current: None, pending: None, finished: Vec::new() }
+    }
+
+    /// Takes the JSON Lines files read to their end (or to a read error) since the last call.
+    pub fn take_finished(&mut self) -> Vec<Arc<InputFile>> {
+        std::mem::take(&mut self.finished)
     }
 
     fn next_batch(&mut self) -> Option<Unit> {
@@ -337,6 +379,7 @@ impl Units {
                     );
                     let file = Arc::clone(file);
                     self.current = None;
+                    self.finished.push(Arc::clone(&file));
                     if lines.is_empty() {
                         return Some(Unit::Failed(problem));
                     }
@@ -347,7 +390,9 @@ impl Units {
             }
         }
         if lines.is_empty() {
-            self.current = None;
+            if let Some((file, _, _)) = self.current.take() {
+                self.finished.push(file);
+            }
             return None;
         }
         Some(Unit::Lines { file: Arc::clone(file), first_line, lines })
@@ -389,6 +434,14 @@ fn source_msg(e: &Error) -> String {
     }
 }
 
+/// Parses line `line` (1-based) of a JSON Lines file.
+pub fn parse_line(file: &InputFile, line: u64, bytes: &[u8]) -> Parsed {
+    let mut out = Parsed::default();
+    let ctx = Ctx { path: &file.path, rel: &file.rel, format: Format::JsonLines };
+    json::parse_json_line(bytes, line, &ctx, &mut out);
+    out
+}
+
 /// Parses one unit into articles and problems.
 pub fn parse_unit(unit: Unit) -> Parsed {
     let mut out = Parsed::default();
@@ -414,6 +467,7 @@ fn parse_whole_file(file: &InputFile, out: &mut Parsed) {
             return;
         }
     };
+    out.hash = Some(xxhash_rust::xxh3::xxh3_64(&bytes));
     if decode::looks_binary(&bytes) && !is_utf16(&bytes) {
         out.problems.push(Problem::skipped(&file.path, None, "binary file (contains NUL bytes)"));
         return;
@@ -455,7 +509,7 @@ fn line_of(bytes: &[u8], offset: usize) -> u64 {
 /// (the indexer reads in parallel).
 pub fn read_paths(paths: &[PathBuf]) -> Parsed {
     let (files, problems) = discover(paths);
-    let mut out = Parsed { articles: Vec::new(), problems };
+    let mut out = Parsed { articles: Vec::new(), problems, hash: None };
     for unit in Units::new(files) {
         let parsed = parse_unit(unit);
         out.articles.extend(parsed.articles);
