@@ -44,6 +44,26 @@ enum Command {
     Extract(ExtractArgs),
     /// Show what the index holds.
     Status(StatusArgs),
+    /// Add or replace single articles: files, or JSON lines on stdin (`-`).
+    Add(AddArgs),
+    /// Remove articles by id (or by url).
+    Remove(RemoveArgs),
+}
+
+#[derive(Args, Debug)]
+struct AddArgs {
+    /// Article files, or `-` for JSON Lines on standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct RemoveArgs {
+    /// Article ids.
+    ids: Vec<String>,
+    /// Remove the article with this url.
+    #[arg(long)]
+    url: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -62,6 +82,15 @@ struct IndexArgs {
     /// Delete the index and build it anew.
     #[arg(long)]
     rebuild: bool,
+    /// Keep watching the paths and index changes as they land.
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: wait this many milliseconds without changes before indexing a batch.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    debounce: u64,
+    /// Commit after this many MB of article text (long runs lose at most one batch).
+    #[arg(long, value_name = "MB", default_value_t = 512.0, hide = true)]
+    commit_every: f64,
 }
 
 #[derive(Args, Debug)]
@@ -152,6 +181,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => cmd_search(&dir, explicit, args),
         Command::Extract(args) => cmd_extract(args),
         Command::Status(args) => cmd_status(&dir, args),
+        Command::Add(args) => cmd_add(&dir, args),
+        Command::Remove(args) => cmd_remove(&dir, args),
     }
 }
 
@@ -166,10 +197,121 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
         heap_bytes: args.heap * 1024 * 1024,
         threads: args.threads,
         strict: args.strict,
-        ..IndexOptions::default()
+        commit_every_bytes: (args.commit_every * 1e6) as u64,
     };
     build(&index, &paths, &opts)?;
+    if args.watch {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+            .context("installing the Ctrl-C handler")?;
+        eprintln!("gazette: watching {} for changes (Ctrl-C to stop)", display_paths(&paths));
+        let mut on_batch = |s: &gazette::IndexSummary| eprintln!("{}", summary_line(s));
+        gazette::index::watch(
+            &index,
+            &paths,
+            &opts,
+            Duration::from_millis(args.debounce),
+            &(),
+            &stop,
+            &mut on_batch,
+        )?;
+        eprintln!("gazette: stopped watching");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn summary_line(s: &gazette::IndexSummary) -> String {
+    format!(
+        "indexed {} articles ({} added, {} updated, {} removed, {} unchanged; {} passages, {:.1} MB) from {} files ({} read) in {:.2} s, {:.1} MB/s; {} skipped, {} warnings",
+        s.articles,
+        s.added,
+        s.updated,
+        s.removed,
+        s.unchanged,
+        s.passages,
+        s.bytes as f64 / 1e6,
+        s.files,
+        s.files_read,
+        s.elapsed.as_secs_f64(),
+        s.mb_per_sec(),
+        s.skipped,
+        s.warnings,
+    )
+}
+
+fn cmd_add(dir: &Path, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let index = NewsIndex::open_or_create(dir)?;
+    let mut parsed = ingest::Parsed::default();
+    for path in &args.paths {
+        let more = if path.as_os_str() == "-" {
+            ingest::read_json_lines(std::io::stdin().lock(), Path::new("<stdin>"))
+        } else {
+            ingest::read_paths(std::slice::from_ref(path))
+        };
+        parsed.articles.extend(more.articles);
+        parsed.problems.extend(more.problems);
+    }
+    for p in &parsed.problems {
+        eprintln!("gazette: warning: {p}");
+    }
+    let mut updater = index.updater(IndexOptions::default().heap_bytes, 0)?;
+    let (mut added, mut updated) = (0, 0);
+    for article in &parsed.articles {
+        match updater.upsert_if_changed(article)?.0 {
+            gazette::index::Change::Added => added += 1,
+            gazette::index::Change::Updated => updated += 1,
+            gazette::index::Change::Unchanged => {}
+        }
+    }
+    updater.commit()?;
+    updater.finish()?;
+    eprintln!(
+        "added {added}, updated {updated}, unchanged {} articles; {} problems",
+        parsed.articles.len() - added - updated,
+        parsed.problems.len()
+    );
+    Ok(if parsed.articles.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn cmd_remove(dir: &Path, args: RemoveArgs) -> anyhow::Result<ExitCode> {
+    if args.ids.is_empty() && args.url.is_empty() {
+        bail!("name at least one article id or --url");
+    }
+    let index = NewsIndex::open(dir)?;
+    let manifest = index.manifest()?;
+    let mut ids: Vec<String> = Vec::new();
+    let mut missing = Vec::new();
+    for id in args.ids {
+        if manifest.articles.contains_key(&id) {
+            ids.push(id)
+        } else {
+            missing.push(id)
+        }
+    }
+    for url in args.url {
+        match manifest.articles.iter().find(|(_, a)| a.url.as_deref() == Some(url.as_str())) {
+            Some((id, _)) => ids.push(id.clone()),
+            None => missing.push(url),
+        }
+    }
+    for m in &missing {
+        eprintln!("gazette: no article {m:?} in {}", dir.display());
+    }
+    if !ids.is_empty() {
+        let mut updater = index.updater(IndexOptions::default().heap_bytes, 0)?;
+        for id in &ids {
+            updater.delete(&gazette::ArticleId(id.clone()));
+        }
+        updater.commit()?;
+        updater.finish()?;
+    }
+    eprintln!("removed {} articles", ids.len());
+    Ok(if missing.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn build(index: &NewsIndex, paths: &[PathBuf], opts: &IndexOptions) -> anyhow::Result<()> {
@@ -177,17 +319,7 @@ fn build(index: &NewsIndex, paths: &[PathBuf], opts: &IndexOptions) -> anyhow::R
     let summary = index_paths(index, paths, opts, &progress)
         .with_context(|| format!("indexing into {}", index.dir().display()))?;
     progress.finish();
-    eprintln!(
-        "indexed {} articles ({} passages, {:.1} MB) from {} files in {:.2} s, {:.1} MB/s; {} skipped, {} warnings",
-        summary.articles,
-        summary.passages,
-        summary.bytes as f64 / 1e6,
-        summary.files,
-        summary.elapsed.as_secs_f64(),
-        summary.mb_per_sec(),
-        summary.skipped,
-        summary.warnings,
-    );
+    eprintln!("{}", summary_line(&summary));
     Ok(())
 }
 
@@ -263,22 +395,34 @@ fn cmd_extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
 
 fn cmd_status(dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {
     let index = NewsIndex::open(dir)?;
-    let stats = index.stats()?;
+    let s = index.status()?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        let doc = serde_json::json!({
-            "index": dir, "articles": stats.articles, "passages": stats.passages,
-        });
-        serde_json::to_writer(&mut out, &doc)?;
+        serde_json::to_writer(&mut out, &s)?;
         writeln!(out)?;
     } else {
-        writeln!(
-            out,
-            "{}: {} articles, {} passages",
-            dir.display(),
-            stats.articles,
-            stats.passages
-        )?;
+        let counts = |m: &std::collections::BTreeMap<String, u64>| {
+            let mut v: Vec<_> = m.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.iter()
+                .map(|(k, n)| format!("{} {n}", if k.is_empty() { "(none)" } else { k.as_str() }))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        writeln!(out, "index      {}", s.index.display())?;
+        writeln!(out, "articles   {} ({} passages)", s.articles, s.passages)?;
+        writeln!(out, "languages  {}", counts(&s.languages))?;
+        writeln!(out, "sources    {}", counts(&s.sources))?;
+        if let Some(r) = &s.date_range {
+            let (from, to) = (r.from.as_deref().unwrap_or("?"), r.to.as_deref().unwrap_or("?"));
+            writeln!(out, "dates      {from} to {to}")?;
+        }
+        writeln!(out, "size       {:.1} MB", s.size_bytes as f64 / 1e6)?;
+        writeln!(out, "committed  {}", s.last_commit.as_deref().unwrap_or("never"))?;
+        writeln!(out, "schema     v{} (analysis v{})", s.schema_version, s.analysis_version)?;
+        for (root, files) in &s.roots {
+            writeln!(out, "root       {root} ({files} files)")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

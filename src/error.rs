@@ -64,9 +64,14 @@ pub enum Error {
         /// The schema version this build reads.
         expected: u32,
     },
-    /// Another process holds the index's writer lock.
-    #[error("index {} is being updated by another process; wait for it to finish", .0.display())]
-    Locked(PathBuf),
+    /// Another process (or another writer in this one) holds the index's writer lock.
+    #[error("index {} is being updated by another process{}; wait for it to finish", path.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked {
+        /// The index directory.
+        path: PathBuf,
+        /// The process holding the lock, when known.
+        pid: Option<u32>,
+    },
     /// Bad input was met during a `strict` indexing run.
     #[error("{count} input problem(s) with strict mode on; first: {first}")]
     Strict {

@@ -48,5 +48,7 @@ pub mod search;
 
 pub use article::{Article, ArticleId, Format};
 pub use error::{Error, Result};
-pub use index::{index_paths, IndexOptions, IndexStats, IndexSummary, IndexUpdater, NewsIndex};
+pub use index::{
+    index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
+};
 pub use search::{Highlight, Hit, Passage, SearchRequest, SearchResults};

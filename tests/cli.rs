@@ -205,3 +205,83 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn add_and_remove_single_articles() {
+    let idx = tempfile::tempdir().unwrap();
+    let idx = idx.path().join("i");
+    let lines = "{\"id\":\"n1\",\"title\":\"Pushed one\",\"body\":\"zebra crossing\",\"url\":\"https://x.example/n1\"}\n{\"id\":\"n2\",\"title\":\"Pushed two\",\"body\":\"zebra herd\"}\n";
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["add", "-"])
+        .write_stdin(lines)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("added 2"));
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["add", "-"])
+        .write_stdin(lines)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("added 0, updated 0, unchanged 2"));
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .arg("add")
+        .arg(corpus().join("txt/undersea-cables-africa-connectivity.txt"))
+        .assert()
+        .code(0);
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["search", "zebra"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("2 of 2"));
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["remove", "n2"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("removed 1"));
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["remove", "--url", "https://x.example/n1"])
+        .assert()
+        .code(0);
+    gazette().arg("--index").arg(&idx).args(["search", "zebra"]).assert().code(1);
+    gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["remove", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no article \"nope\""));
+    let out = gazette()
+        .arg("--index")
+        .arg(&idx)
+        .args(["status", "--json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["articles"], 1);
+    for key in [
+        "passages",
+        "sources",
+        "languages",
+        "date_range",
+        "size_bytes",
+        "last_commit",
+        "schema_version",
+    ] {
+        assert!(v.get(key).is_some(), "status has {key}: {v}");
+    }
+}

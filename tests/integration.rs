@@ -4,6 +4,7 @@
 mod util;
 
 mod cli;
+mod incremental;
 mod index;
 mod ingest;
 mod search;

@@ -7,8 +7,9 @@
 
 mod build;
 pub mod manifest;
+mod watch;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 
 pub use build::{index_paths, IndexOptions, IndexSummary, Progress};
 pub use manifest::Manifest;
+pub use watch::watch;
 
 use manifest::ArticleEntry;
 
@@ -33,6 +35,9 @@ use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 
 /// The file, next to Tantivy's, that marks a directory as a Gazette index.
 const MARKER: &str = "gazette.json";
+
+/// The file naming the process that holds the writer lock.
+const LOCK_INFO: &str = "gazette.lock";
 
 /// The value of the `kind` field on article records.
 const RECORD_KIND: &str = "article";
@@ -71,6 +76,57 @@ pub struct IndexStats {
     pub articles: u64,
     /// Passages in the last commit.
     pub passages: u64,
+}
+
+/// What `gazette status` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexStatus {
+    /// The index directory.
+    pub index: PathBuf,
+    /// Articles in the last commit.
+    pub articles: u64,
+    /// Passages in the last commit.
+    pub passages: u64,
+    /// Articles per source ("" for none).
+    pub sources: BTreeMap<String, u64>,
+    /// Articles per language ("" for unknown).
+    pub languages: BTreeMap<String, u64>,
+    /// First and last publication days.
+    pub date_range: Option<DateRange>,
+    /// Size of the index directory.
+    pub size_bytes: u64,
+    /// When the last commit was made (RFC 3339).
+    pub last_commit: Option<String>,
+    /// Schema version of the index.
+    pub schema_version: u32,
+    /// Analysis chains version of the index.
+    pub analysis_version: u32,
+    /// Indexed roots and the number of files under each.
+    pub roots: BTreeMap<String, u64>,
+}
+
+/// A range of publication days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DateRange {
+    /// First day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD).
+    pub to: Option<String>,
+}
+
+fn walk_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => walk_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// Returns true when `dir` holds a Gazette index.
@@ -187,10 +243,18 @@ impl NewsIndex {
         };
         // Tantivy needs at least 15 MB per thread.
         let heap = heap_bytes.max(threads * 16 * 1024 * 1024);
+        let lock_file = self.dir.join(LOCK_INFO);
         let writer = self.index.writer_with_num_threads(threads, heap).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(..) => Error::Locked(self.dir.clone()),
+            tantivy::TantivyError::LockFailure(..) => {
+                let pid =
+                    std::fs::read_to_string(&lock_file).ok().and_then(|s| s.trim().parse().ok());
+                Error::Locked { path: self.dir.clone(), pid }
+            }
             other => Error::Tantivy(other),
         })?;
+        // Tantivy's lock is an OS file lock, released when its holder dies, so a lock left by
+        // a killed process never blocks; this file only tells the next writer who holds it.
+        let _ = std::fs::write(&lock_file, std::process::id().to_string());
         let generation = self.generation()?;
         let manifest = Manifest::load(&self.dir, generation)?;
         Ok(IndexUpdater {
@@ -218,6 +282,44 @@ impl NewsIndex {
     /// The manifest of the last commit: every file and article the index holds.
     pub fn manifest(&self) -> Result<Manifest> {
         Manifest::load(&self.dir, self.generation()?)
+    }
+
+    /// Describes what the index holds at its last commit.
+    pub fn status(&self) -> Result<IndexStatus> {
+        self.reload()?;
+        let stats = self.stats()?;
+        let manifest = self.manifest()?;
+        let mut sources: BTreeMap<String, u64> = BTreeMap::new();
+        let mut languages: BTreeMap<String, u64> = BTreeMap::new();
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
+        for a in manifest.articles.values() {
+            *sources.entry(a.source.clone().unwrap_or_default()).or_default() += 1;
+            *languages.entry(a.lang.clone().unwrap_or_default()).or_default() += 1;
+            if let Some(d) = a.date {
+                first = first.min(d);
+                last = last.max(d);
+            }
+        }
+        let day =
+            |t: i64| OffsetDateTime::from_unix_timestamp(t).ok().map(crate::ingest::format_day);
+        let size_bytes = walk_size(&self.dir);
+        Ok(IndexStatus {
+            index: self.dir.clone(),
+            articles: stats.articles,
+            passages: stats.passages,
+            sources,
+            languages,
+            date_range: (first <= last).then(|| DateRange { from: day(first), to: day(last) }),
+            size_bytes,
+            last_commit: manifest.committed_at,
+            schema_version: SCHEMA_VERSION,
+            analysis_version: analysis::ANALYSIS_VERSION,
+            roots: manifest
+                .roots
+                .iter()
+                .map(|(r, files)| (r.clone(), files.len() as u64))
+                .collect(),
+        })
     }
 
     /// Counts the articles and passages in the last commit seen by this handle.
@@ -533,7 +635,9 @@ impl IndexUpdater {
 
     /// Waits for background segment merges to finish, then releases the writer lock.
     pub fn finish(self) -> Result<()> {
+        let lock_file = self.dir.join(LOCK_INFO);
         self.writer.wait_merging_threads()?;
+        let _ = std::fs::remove_file(lock_file);
         Ok(())
     }
 }

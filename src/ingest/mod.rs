@@ -269,6 +269,10 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
             .hidden(true)
             .follow_links(true)
             .sort_by_file_name(|a, b| a.cmp(b))
+            // Never index an index (a Gazette index kept inside the folder indexed).
+            .filter_entry(|e| {
+                !(e.path().join("gazette.json").is_file() && e.path().join("meta.json").is_file())
+            })
             .build();
         for entry in walker {
             let entry = match entry {
@@ -514,6 +518,40 @@ pub fn read_paths(paths: &[PathBuf]) -> Parsed {
         let parsed = parse_unit(unit);
         out.articles.extend(parsed.articles);
         out.problems.extend(parsed.problems);
+    }
+    out
+}
+
+/// Reads JSON Lines (one article per line) from any reader, e.g. standard input; `name`
+/// stands for the file in messages and derived ids.
+pub fn read_json_lines(reader: impl BufRead, name: &Path) -> Parsed {
+    let file = InputFile {
+        path: name.to_path_buf(),
+        rel: name.to_string_lossy().into_owned(),
+        format: Format::JsonLines,
+        compression: Compression::None,
+        root: name.to_path_buf(),
+        size: 0,
+        mtime_ns: 0,
+    };
+    let mut out = Parsed::default();
+    for (i, line) in reader.split(b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        match line {
+            Ok(bytes) => {
+                let parsed = parse_line(&file, line_no, &bytes);
+                out.articles.extend(parsed.articles);
+                out.problems.extend(parsed.problems);
+            }
+            Err(e) => {
+                out.problems.push(Problem::skipped(
+                    name,
+                    Some(line_no),
+                    format!("read error: {e}"),
+                ));
+                break;
+            }
+        }
     }
     out
 }

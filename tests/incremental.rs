@@ -1,0 +1,265 @@
+//! Incremental indexing: re-runs pay for what changed, deletions are scoped to their root,
+//! and a killed run never loses or duplicates an article.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use gazette::{index_paths, Error, IndexOptions, IndexSummary, NewsIndex, SearchRequest};
+
+use crate::util::temp_tree;
+
+fn opts() -> IndexOptions {
+    IndexOptions { threads: 1, heap_bytes: 50_000_000, ..IndexOptions::default() }
+}
+
+fn run(index: &NewsIndex, roots: &[&Path]) -> IndexSummary {
+    let roots: Vec<PathBuf> = roots.iter().map(|p| p.to_path_buf()).collect();
+    index_paths(index, &roots, &opts(), &()).unwrap()
+}
+
+fn counts(s: &IndexSummary) -> (u64, u64, u64, u64) {
+    (s.added, s.updated, s.removed, s.unchanged)
+}
+
+fn hits(index: &NewsIndex, q: &str) -> usize {
+    index.search(&SearchRequest::new(q)).unwrap().total_hits
+}
+
+#[test]
+fn reruns_touch_only_what_changed() {
+    let dir = temp_tree(&[
+        ("a.txt", b"Alpha\n\nAlpha body."),
+        ("b.md", b"---\ntitle: Beta\nid: beta\n---\nBeta body."),
+        ("feed.jsonl", b"{\"id\":\"j1\",\"title\":\"One\",\"body\":\"first\"}\n{\"id\":\"j2\",\"title\":\"Two\",\"body\":\"second\"}\n{\"id\":\"j3\",\"title\":\"Three\",\"body\":\"third\"}\n"),
+    ]);
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    assert_eq!(counts(&run(&index, &[dir.path()])), (5, 0, 0, 0));
+
+    let s = run(&index, &[dir.path()]);
+    assert_eq!((s.files_read, counts(&s)), (0, (0, 0, 0, 5)), "no change: nothing read");
+
+    std::fs::write(dir.path().join("c.txt"), "Gamma\n\nGamma body.").unwrap();
+    std::fs::write(dir.path().join("a.txt"), "Alpha\n\nAlpha body, edited.").unwrap();
+    std::fs::remove_file(dir.path().join("b.md")).unwrap();
+    std::fs::write(
+        dir.path().join("feed.jsonl"),
+        "{\"id\":\"j1\",\"title\":\"One\",\"body\":\"first\"}\n{\"id\":\"j2\",\"title\":\"Two\",\"body\":\"second, edited\"}\n",
+    )
+    .unwrap();
+    let s = run(&index, &[dir.path()]);
+    assert_eq!(s.files_read, 3);
+    // c added; a and j2 updated; b and j3 removed; j1 unchanged (its line not even parsed).
+    assert_eq!(counts(&s), (1, 2, 2, 1));
+    assert_eq!(index.stats().unwrap().articles, 4);
+    assert_eq!(hits(&index, "beta"), 0);
+    assert_eq!(hits(&index, "third"), 0);
+    assert_eq!(hits(&index, "edited"), 2);
+    assert_eq!(index.manifest().unwrap().articles.len(), 4);
+}
+
+#[test]
+fn deletions_are_scoped_to_their_root() {
+    let a = temp_tree(&[("a1.txt", b"A one\n\nalpha"), ("a2.txt", b"A two\n\nalpha")]);
+    let b = temp_tree(&[("b1.txt", b"B one\n\nbravo")]);
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    run(&index, &[a.path()]);
+    run(&index, &[b.path()]);
+    assert_eq!(index.stats().unwrap().articles, 3);
+
+    std::fs::remove_file(a.path().join("a2.txt")).unwrap();
+    let s = run(&index, &[a.path()]);
+    assert_eq!(counts(&s), (0, 0, 1, 1));
+    assert_eq!(hits(&index, "bravo"), 1, "the other root is untouched");
+
+    // A root that is gone (unmounted, mistyped) removes nothing.
+    let b_path = b.path().to_path_buf();
+    drop(b);
+    let s = index_paths(&index, &[b_path], &opts(), &()).unwrap();
+    assert_eq!((s.removed, s.skipped), (0, 1));
+    assert_eq!(index.stats().unwrap().articles, 2);
+}
+
+#[test]
+fn an_article_moving_between_files_is_kept_once() {
+    let dir = temp_tree(&[("x.md", b"---\nid: stable\ntitle: Moving\n---\nbody")]);
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    run(&index, &[dir.path()]);
+    std::fs::rename(dir.path().join("x.md"), dir.path().join("y.md")).unwrap();
+    let s = run(&index, &[dir.path()]);
+    assert_eq!((s.removed, index.stats().unwrap().articles), (0, 1), "{s:?}");
+    assert_eq!(hits(&index, "moving"), 1);
+}
+
+#[test]
+fn an_incompatible_index_is_refused_with_advice() {
+    let idx = tempfile::tempdir().unwrap();
+    NewsIndex::create(idx.path()).unwrap();
+    let marker = idx.path().join("gazette.json");
+    let text = std::fs::read_to_string(&marker)
+        .unwrap()
+        .replace("\"schema_version\": 1", "\"schema_version\": 99");
+    std::fs::write(&marker, text).unwrap();
+    let err = NewsIndex::open(idx.path()).unwrap_err();
+    assert!(matches!(err, Error::IncompatibleIndex { .. }), "{err}");
+    assert!(err.to_string().contains("gazette index --rebuild"), "{err}");
+}
+
+// ---- the binary, killed and raced ----
+
+fn gazette_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gazette"))
+}
+
+/// A corpus of `files` JSON Lines files of `per_file` articles each, with explicit ids.
+fn big_corpus(files: usize, per_file: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in 0..files {
+        let mut text = String::new();
+        for i in 0..per_file {
+            text.push_str(&format!(
+                "{{\"id\":\"a{f}-{i}\",\"title\":\"Article {f} {i}\",\"body\":\"Morocco digital strategy number {i} in file {f}. The ministry discussed data protection, artificial intelligence and public services at length. {}\",\"lang\":\"en\"}}\n",
+                "Cooperation with partners continues. ".repeat(12)
+            ));
+        }
+        std::fs::write(dir.path().join(format!("f{f:03}.jsonl")), text).unwrap();
+    }
+    dir
+}
+
+fn spawn_index(idx: &Path, corpus: &Path, extra: &[&str]) -> Child {
+    StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(idx)
+        .arg("index")
+        .args(extra)
+        .arg(corpus)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn status(idx: &Path) -> serde_json::Value {
+    let out = StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(idx)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The index holds exactly the articles its manifest lists: no article lost, none twice.
+fn assert_consistent(idx: &Path) -> u64 {
+    let s = status(idx);
+    let articles = s["articles"].as_u64().unwrap();
+    let in_manifest: u64 =
+        s["languages"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(articles, in_manifest, "records vs manifest: {s}");
+    articles
+}
+
+#[test]
+fn killed_runs_leave_a_consistent_index_and_the_next_run_completes() {
+    let corpus = big_corpus(24, 150);
+    let idx = tempfile::tempdir().unwrap();
+    let idx = idx.path().join("idx");
+    for delay_ms in [0, 40, 120, 300, 700] {
+        let mut child = spawn_index(&idx, corpus.path(), &["--commit-every", "0.2"]);
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if gazette::index::exists(&idx) {
+            assert_consistent(&idx);
+        }
+    }
+    let out = StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(&idx)
+        .arg("index")
+        .arg(corpus.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(assert_consistent(&idx), 24 * 150);
+    // And once more: nothing left to do.
+    let out = StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(&idx)
+        .arg("index")
+        .arg(corpus.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("(0 read)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_second_writer_process_is_told_who_holds_the_lock() {
+    let corpus = big_corpus(30, 150);
+    let idx = tempfile::tempdir().unwrap();
+    let idx = idx.path().join("idx");
+    let mut first = spawn_index(&idx, corpus.path(), &["--threads", "1"]);
+    // Wait until the first run holds the lock.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !idx.join("gazette.lock").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(&idx)
+        .arg("index")
+        .arg(corpus.path())
+        .output()
+        .unwrap();
+    let first_ok = first.wait().unwrap().success();
+    assert!(first_ok);
+    let err = String::from_utf8_lossy(&second.stderr);
+    if second.status.success() {
+        eprintln!("skipped: the first run finished before the second started");
+        return;
+    }
+    assert_eq!(second.status.code(), Some(2));
+    assert!(err.contains("is being updated by another process (pid"), "{err}");
+    assert_eq!(assert_consistent(&idx), 30 * 150);
+}
+
+#[test]
+fn watch_indexes_changes_and_stops_cleanly() {
+    let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let idx = idx.path().join("idx");
+    let child = spawn_index(&idx, dir.path(), &["--watch", "--debounce", "100"]);
+    let wait_for = |want: u64| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if gazette::index::exists(&idx) && status(&idx)["articles"].as_u64() == Some(want) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    assert!(wait_for(1));
+    std::thread::sleep(Duration::from_millis(300)); // let the watcher start
+    std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
+    assert!(wait_for(2), "the new file was indexed");
+    std::fs::remove_file(dir.path().join("a.txt")).unwrap();
+    assert!(wait_for(1), "the deleted file was removed");
+    let pid = child.id().to_string();
+    StdCommand::new("kill").args(["-INT", &pid]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("stopped watching"), "{err}");
+    assert!(err.matches("indexed ").count() >= 3, "one line per batch: {err}");
+    assert_eq!(assert_consistent(&idx), 1);
+}
