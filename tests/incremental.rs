@@ -263,3 +263,20 @@ fn watch_indexes_changes_and_stops_cleanly() {
     assert!(err.matches("indexed ").count() >= 3, "one line per batch: {err}");
     assert_eq!(assert_consistent(&idx), 1);
 }
+
+#[test]
+fn removing_a_line_removes_one_article_and_keeps_the_others() {
+    let mut text = String::new();
+    for i in 0..50 {
+        text.push_str(&format!("{{\"id\":\"k{i}\",\"title\":\"T{i}\",\"body\":\"body {i}\"}}\n"));
+    }
+    let dir = temp_tree(&[("feed.jsonl", text.as_bytes())]);
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    run(&index, &[dir.path()]);
+    let without_first: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("feed.jsonl"), without_first).unwrap();
+    let s = run(&index, &[dir.path()]);
+    assert_eq!(counts(&s), (0, 0, 1, 49));
+    assert_eq!(index.stats().unwrap().articles, 49);
+}

@@ -125,6 +125,8 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     seen: Mutex<HashSet<String>>,
     accs: Mutex<HashMap<(String, String), FileAcc>>,
+    /// Per JSON Lines file read again: line hash → line index in the old entry.
+    line_maps: Mutex<HashMap<(String, String), Arc<HashMap<u64, usize>>>>,
     passages: AtomicU64,
     bytes: AtomicU64,
     added: AtomicU64,
@@ -221,10 +223,7 @@ impl Run<'_> {
                 for (i, raw) in lines.iter().enumerate() {
                     let line = first_line + i as u64;
                     let hash = xxhash_rust::xxh3::xxh3_64(raw);
-                    let idx = (line - 1) as usize;
-                    let same = old.and_then(|o| {
-                        (o.lines.get(idx) == Some(&hash)).then(|| o.ids.get(idx).cloned()).flatten()
-                    });
+                    let same = old.and_then(|o| self.same_line(&file, o, line, hash));
                     if let Some(id) = same {
                         // The same line as last time: the same article, nothing to parse.
                         if !id.is_empty() {
@@ -244,6 +243,27 @@ impl Run<'_> {
                 self.acc(&file, |a| a.items.extend(items));
             }
         }
+    }
+
+    /// The id of the article on a line that was already in the file last time (at the same
+    /// place, or elsewhere when its id does not depend on its place), or `None` when the
+    /// line must be parsed.
+    fn same_line(&self, file: &InputFile, old: &FileEntry, line: u64, hash: u64) -> Option<String> {
+        let idx = (line - 1) as usize;
+        if old.lines.get(idx) == Some(&hash) {
+            return old.ids.get(idx).cloned();
+        }
+        let map = {
+            let mut maps = self.line_maps.lock().ok()?;
+            let key = (root_key(&file.root), file.rel.clone());
+            Arc::clone(maps.entry(key).or_insert_with(|| {
+                Arc::new(old.lines.iter().enumerate().map(|(i, h)| (*h, i)).collect())
+            }))
+        };
+        let j = *map.get(&hash)?;
+        let id = old.ids.get(j)?;
+        // Ids derived from the line number change when the line moves.
+        (!id.is_empty() && *id != format!("{}#L{}", file.rel, j + 1)).then(|| id.clone())
     }
 
     /// Turns what was gathered for a file into its manifest entry.
@@ -309,6 +329,7 @@ pub fn index_paths(
         progress,
         seen: Mutex::new(HashSet::new()),
         accs: Mutex::new(HashMap::new()),
+        line_maps: Mutex::new(HashMap::new()),
         passages: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
         added: AtomicU64::new(0),
