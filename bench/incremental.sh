@@ -28,12 +28,13 @@ lines = [l for l in data.splitlines() if l.strip()]
 n = len(lines); k = max(1, n // 100)
 base, extra = lines[: n - k], lines[n - k:]
 step = max(1, len(base) // k)
+# Each article keeps its file across the variants: a change touches only the files it is in.
+per = (len(base) + nfiles - 1) // nfiles
 def write(dirname, rows):
     d = os.path.join(work, dirname); os.makedirs(d, exist_ok=True)
-    per = (len(rows) + nfiles - 1) // nfiles
     for f in range(nfiles):
         with open(os.path.join(d, f"part-{f:04d}.jsonl"), "w") as out:
-            out.write("".join(r + "\n" for r in rows[f * per:(f + 1) * per]))
+            out.write("".join(r + "\n" for r in rows[f * per:(f + 1) * per] if r is not None))
 write("base", base)
 json.dump({"n": n, "k": k, "base": len(base)}, open(os.path.join(work, "meta.json"), "w"))
 open(os.path.join(work, "extra.jsonl"), "w").write("".join(r + "\n" for r in extra))
@@ -41,7 +42,7 @@ edited = list(base)
 for i in range(0, len(base), step)[:k]:
     a = json.loads(edited[i]); a["body"] = a.get("body", "") + " (corrected)"; edited[i] = json.dumps(a, ensure_ascii=False)
 write("edited", edited)
-write("deleted", [r for i, r in enumerate(base) if not (i % step == 0 and i // step < k)])
+write("deleted", [None if (i % step == 0 and i // step < k) else r for i, r in enumerate(base)])
 PY
 
 t() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }; e=$(date +%s.%N); python3 -c "print($e-$s)"; }
@@ -56,8 +57,11 @@ for scenario in full none added edited deleted; do
     "$gz" --index "$work/idx" index "$work/news" 2>/dev/null
     case "$scenario" in
       added)   cp "$work/extra.jsonl" "$work/news/zz-new.jsonl" ;;
-      edited)  rm -rf "$work/news"; cp -r "$work/edited" "$work/news" ;;
-      deleted) rm -rf "$work/news"; cp -r "$work/deleted" "$work/news" ;;
+      edited|deleted)
+        # Replace only the files that differ, as a sync of a news folder would.
+        for f in "$work/$scenario"/*; do
+          cmp -s "$f" "$work/news/${f##*/}" || cp "$f" "$work/news/"
+        done ;;
     esac
     t "$gz" --index "$work/idx" index "$work/news" >> "$work/times"
     tail -1 "$work/err" >&2

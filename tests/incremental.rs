@@ -169,8 +169,14 @@ fn killed_runs_leave_a_consistent_index_and_the_next_run_completes() {
     let corpus = big_corpus(24, 150);
     let idx = tempfile::tempdir().unwrap();
     let idx = idx.path().join("idx");
-    for delay_ms in [0, 40, 120, 300, 700] {
-        let mut child = spawn_index(&idx, corpus.path(), &["--commit-every", "0.2"]);
+    for (round, delay_ms) in [0, 40, 120, 300, 700, 200, 500].into_iter().enumerate() {
+        // The last rounds kill a `--watch` run in its first batch.
+        let args: &[&str] = if round >= 5 {
+            &["--commit-every", "0.2", "--watch"]
+        } else {
+            &["--commit-every", "0.2"]
+        };
+        let mut child = spawn_index(&idx, corpus.path(), args);
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();

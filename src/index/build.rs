@@ -377,8 +377,19 @@ pub fn index_paths(
         feed.par_bridge().for_each(|unit: Unit| {
             // A bug in a parser (ours or a library's) loses that unit, never the run.
             let what = unit_path(&unit);
+            let file = match &unit {
+                Unit::File(f) | Unit::Lines { file: f, .. } => Some(Arc::clone(f)),
+                Unit::Failed(_) => None,
+            };
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| run.process(&updater, unit))) {
                 run.note(&Problem::internal(&what, panic_message(&*panic)));
+                // Keep what the index holds from that file; its entry stays as it was.
+                if let Some(file) = file {
+                    if let Some(old) = run.old_entry(&file) {
+                        run.mark_seen(&old.ids);
+                    }
+                    run.acc(&file, |a| a.failed = true);
+                }
             }
         });
         for file in whole_files.iter().chain(units.take_finished().iter()) {
@@ -400,8 +411,7 @@ pub fn index_paths(
             return Err(Error::Strict { count: problems as usize, first });
         }
         progress.committing();
-        updater.commit()?;
-        summary.commits += 1;
+        summary.commits += u64::from(updater.commit()?);
         tracing::debug!(bytes = run.bytes.load(Ordering::Relaxed), "committed");
         if done {
             break;

@@ -11,6 +11,7 @@ mod watch;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -266,6 +267,7 @@ impl NewsIndex {
             deferred: Mutex::new(Vec::new()),
             generation,
             manifest: Mutex::new(manifest),
+            dirty: AtomicBool::new(false),
         })
     }
 
@@ -437,6 +439,8 @@ pub struct IndexUpdater {
     generation: u64,
     /// The manifest as it will be at the next commit.
     manifest: Mutex<Manifest>,
+    /// Whether anything changed since the last commit.
+    dirty: AtomicBool,
 }
 
 /// What an upsert did.
@@ -487,10 +491,12 @@ impl IndexUpdater {
     /// Runs `f` on the manifest that the next commit will store (files are recorded by the
     /// indexing run; articles by upserts and deletes).
     pub fn with_manifest<T>(&self, f: impl FnOnce(&mut Manifest) -> T) -> Result<T> {
+        self.dirty.store(true, Ordering::Relaxed);
         Ok(f(&mut *self.lock_manifest()?))
     }
 
     fn write(&self, article: &Article) -> Result<usize> {
+        self.dirty.store(true, Ordering::Relaxed);
         let key = article_key(article.id.as_str());
         let first = self.pending.lock().map(|mut p| p.insert(key)).unwrap_or(false);
         if !first {
@@ -598,6 +604,7 @@ impl IndexUpdater {
 
     /// Deletes the article with this id (effective at the next commit).
     pub fn delete(&self, id: &ArticleId) {
+        self.dirty.store(true, Ordering::Relaxed);
         self.writer.delete_term(Term::from_field_text(self.fields.article_id, id.as_str()));
         self.writer.delete_term(Term::from_field_text(self.fields.record_id, id.as_str()));
         if let Ok(mut m) = self.manifest.lock() {
@@ -610,7 +617,13 @@ impl IndexUpdater {
     /// The manifest is written first, under a new generation, and the commit names it in its
     /// payload; a run killed at any point leaves the previous commit and its manifest, or the
     /// new ones.
-    pub fn commit(&mut self) -> Result<()> {
+    ///
+    /// Nothing is written when nothing changed since the last commit; returns whether a
+    /// commit was made.
+    pub fn commit(&mut self) -> Result<bool> {
+        if !self.dirty.swap(false, Ordering::Relaxed) {
+            return Ok(false);
+        }
         self.flush_deferred()?;
         let generation = self.generation + 1;
         self.manifest.get_mut().map_err(|_| poisoned())?.store(&self.dir, generation)?;
@@ -620,11 +633,12 @@ impl IndexUpdater {
         prepared.commit()?;
         self.generation = generation;
         Manifest::remove_others(&self.dir, generation);
-        Ok(())
+        Ok(true)
     }
 
     /// Drops every change since the last commit.
     pub fn rollback(&mut self) -> Result<()> {
+        self.dirty.store(false, Ordering::Relaxed);
         self.deferred.get_mut().map_err(|_| poisoned())?.clear();
         self.pending.get_mut().map_err(|_| poisoned())?.clear();
         self.writer.rollback()?;

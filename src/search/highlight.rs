@@ -5,6 +5,7 @@
 //! boundaries (they come from token offsets).
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::analysis::{self, AnalyzedToken, Lang};
 
@@ -60,7 +61,7 @@ impl Highlighter {
     }
 
     /// Highlight ranges in `text`, a passage in language `lang`.
-    pub fn ranges(&self, text: &str, lang: Lang) -> Vec<std::ops::Range<usize>> {
+    pub fn ranges(&self, text: &str, lang: Lang) -> Vec<Range<usize>> {
         let mut ranges = Vec::new();
         for name in [lang.analyzer_name(), analysis::EXACT] {
             let Some(groups) = self.chains.get(name).filter(|g| !g.is_empty()) else { continue };
@@ -68,43 +69,10 @@ impl Highlighter {
             let by_pos: HashMap<usize, usize> =
                 tokens.iter().enumerate().map(|(i, t)| (t.position, i)).collect();
             for (qtoks, kind) in groups {
-                let last = qtoks.len() - 1;
-                if !kind.phrase {
-                    {
-                        for t in &tokens {
-                            let hit = qtoks.iter().enumerate().any(|(i, q)| {
-                                q.term == t.term
-                                    || (kind.prefix && i == last && t.term.starts_with(&q.term))
-                            });
-                            if hit {
-                                ranges.push(t.start..t.end);
-                            }
-                        }
-                    }
+                if kind.phrase {
+                    phrase_matches(&tokens, &by_pos, qtoks, kind.prefix, &mut ranges);
                 } else {
-                    {
-                        let first = &qtoks[0];
-                        for t in tokens.iter().filter(|t| t.term == first.term) {
-                            let mut end = t.end;
-                            let all = qtoks.iter().enumerate().skip(1).all(|(i, q)| {
-                                let want = t.position + (q.position - first.position);
-                                let prefix_ok = kind.prefix && i == last;
-                                match by_pos.get(&want).map(|&j| &tokens[j]) {
-                                    Some(tok)
-                                        if tok.term == q.term
-                                            || (prefix_ok && tok.term.starts_with(&q.term)) =>
-                                    {
-                                        end = tok.end;
-                                        true
-                                    }
-                                    _ => false,
-                                }
-                            });
-                            if all {
-                                ranges.push(t.start..end);
-                            }
-                        }
-                    }
+                    word_matches(&tokens, qtoks, kind.prefix, &mut ranges);
                 }
             }
         }
@@ -112,10 +80,62 @@ impl Highlighter {
     }
 }
 
+/// Every token equal to one of the query's terms (or, for a prefix query, starting with
+/// its last term).
+fn word_matches(
+    tokens: &[AnalyzedToken],
+    qtoks: &[AnalyzedToken],
+    prefix: bool,
+    out: &mut Vec<Range<usize>>,
+) {
+    let last = qtoks.len() - 1;
+    for t in tokens {
+        let hit = qtoks
+            .iter()
+            .enumerate()
+            .any(|(i, q)| q.term == t.term || (prefix && i == last && t.term.starts_with(&q.term)));
+        if hit {
+            out.push(t.start..t.end);
+        }
+    }
+}
+
+/// Every run of tokens matching the phrase term for term, at the same relative positions
+/// (so stop-word gaps match stop-word gaps), as one range.
+fn phrase_matches(
+    tokens: &[AnalyzedToken],
+    by_pos: &HashMap<usize, usize>,
+    qtoks: &[AnalyzedToken],
+    prefix: bool,
+    out: &mut Vec<Range<usize>>,
+) {
+    let first = &qtoks[0];
+    let last = qtoks.len() - 1;
+    for t in tokens.iter().filter(|t| t.term == first.term) {
+        let mut end = t.end;
+        let all = qtoks.iter().enumerate().skip(1).all(|(i, q)| {
+            let want = t.position + (q.position - first.position);
+            match by_pos.get(&want).map(|&j| &tokens[j]) {
+                Some(tok)
+                    if tok.term == q.term
+                        || (prefix && i == last && tok.term.starts_with(&q.term)) =>
+                {
+                    end = tok.end;
+                    true
+                }
+                _ => false,
+            }
+        });
+        if all {
+            out.push(t.start..end);
+        }
+    }
+}
+
 /// Sorts ranges and merges those that overlap.
-fn merge(mut ranges: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
+fn merge(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.sort_by_key(|r| (r.start, r.end));
-    let mut out: Vec<std::ops::Range<usize>> = Vec::with_capacity(ranges.len());
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for r in ranges {
         match out.last_mut() {
             Some(last) if r.start < last.end => last.end = last.end.max(r.end),
