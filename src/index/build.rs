@@ -108,6 +108,9 @@ fn root_key(root: &Path) -> String {
         .into_owned()
 }
 
+/// A file in the manifest: (root key, root-relative path).
+type FileKey = (String, String);
+
 /// What one file held, gathered while its units are processed.
 #[derive(Default)]
 struct FileAcc {
@@ -124,9 +127,9 @@ struct Run<'a> {
     old: HashMap<String, BTreeMap<String, FileEntry>>,
     progress: &'a dyn Progress,
     seen: Mutex<HashSet<String>>,
-    accs: Mutex<HashMap<(String, String), FileAcc>>,
+    accs: Mutex<HashMap<FileKey, FileAcc>>,
     /// Per JSON Lines file read again: line hash → line index in the old entry.
-    line_maps: Mutex<HashMap<(String, String), Arc<HashMap<u64, usize>>>>,
+    line_maps: Mutex<HashMap<FileKey, Arc<HashMap<u64, usize>>>>,
     passages: AtomicU64,
     bytes: AtomicU64,
     added: AtomicU64,
