@@ -31,10 +31,33 @@ pub const KEYWORD: &str = "gz_keyword";
 
 /// Version of the analysis chains; bump it whenever a chain changes what it produces, so
 /// indexes built with the old chains are rebuilt.
-pub const ANALYSIS_VERSION: u32 = 1;
+pub const ANALYSIS_VERSION: u32 = 2;
 
 /// Tokens longer than this many bytes are dropped (URLs, base64 blobs).
 const MAX_TOKEN_BYTES: usize = 60;
+
+/// A set of analysis chains an index is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// The per-language chains described above.
+    #[default]
+    Standard,
+    /// Lowercasing only, for every language (no stemming, stop words, folding or clitics):
+    /// the baseline the per-language chains are measured against.
+    Plain,
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "standard" => Ok(Profile::Standard),
+            "plain" => Ok(Profile::Plain),
+            other => Err(format!("unknown analysis profile {other:?} (standard, plain)")),
+        }
+    }
+}
 
 /// The languages with a chain of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,27 +204,28 @@ pub fn normalize_arabic(t: &mut String) -> bool {
     true
 }
 
-/// Light-10 style proclitic stripping on normalized Arabic: `وال بال كال فال لل ال`, then a
-/// leading `و` on words long enough to keep three letters. Drops tokens that become empty.
+/// Light-10 style proclitic stripping on normalized Arabic: a conjunction `و` (or `ف` before
+/// the article), then one of `بال كال لل ال`, keeping at least two letters
+/// (`وبالمغرب`, `والمغرب`, `بالمغرب`, `للمغرب` → `مغرب`). Drops tokens that become empty.
 fn strip_arabic_clitics(t: &mut String) -> bool {
     if t.is_ascii() {
         return true;
     }
     let chars: Vec<char> = t.chars().collect();
-    let n = chars.len();
-    let starts = |p: &str| t.starts_with(p);
-    let cut = if n >= 5 && (starts("وال") || starts("بال") || starts("كال") || starts("فال"))
-    {
-        3
-    } else if n >= 4 && (starts("لل") || starts("ال")) {
-        2
-    } else if n >= 4 && starts("و") {
-        1
-    } else {
-        0
-    };
-    if cut > 0 {
-        *t = chars[cut..].iter().collect();
+    let mut s: &[char] = &chars;
+    let article = |s: &[char]| s.len() >= 2 && s[0] == 'ا' && s[1] == 'ل';
+    if s.len() >= 4 && (s[0] == 'و' || (s[0] == 'ف' && article(&s[1..]))) {
+        s = &s[1..];
+    }
+    const PREFIXES: [&[char]; 4] = [&['ب', 'ا', 'ل'], &['ك', 'ا', 'ل'], &['ل', 'ل'], &['ا', 'ل']];
+    for p in PREFIXES {
+        if s.starts_with(p) && s.len() >= p.len() + 2 {
+            s = &s[p.len()..];
+            break;
+        }
+    }
+    if s.len() != chars.len() {
+        *t = s.iter().collect();
     }
     !t.is_empty()
 }
@@ -310,8 +334,19 @@ fn base() -> tantivy::tokenizer::TextAnalyzerBuilder<RemoveLongFilterWrapper> {
 
 type RemoveLongFilterWrapper = <RemoveLongFilter as TokenFilter>::Tokenizer<SimpleTokenizer>;
 
-/// Builds the analyzer registered under `name`, or `None` for an unknown name.
+/// Builds the analyzer registered under `name` in the standard profile, or `None` for an
+/// unknown name.
 pub fn analyzer(name: &str) -> Option<TextAnalyzer> {
+    analyzer_for(Profile::Standard, name)
+}
+
+/// Builds the analyzer registered under `name` in `profile`.
+pub fn analyzer_for(profile: Profile, name: &str) -> Option<TextAnalyzer> {
+    if profile == Profile::Plain && name != KEYWORD {
+        return [EN, FR, AR, OTHER, EXACT]
+            .contains(&name)
+            .then(|| base().filter(LowerCaser).build());
+    }
     let a = match name {
         EN => base()
             .filter(LowerCaser)
@@ -345,11 +380,10 @@ pub fn analyzer(name: &str) -> Option<TextAnalyzer> {
     Some(a)
 }
 
-/// Registers every Gazette chain with a tokenizer manager (an index's, or a standalone one
-/// for highlighting).
-pub fn register_all(manager: &TokenizerManager) {
+/// Registers every Gazette chain of `profile` with a tokenizer manager.
+pub fn register_all(manager: &TokenizerManager, profile: Profile) {
     for name in [EN, FR, AR, OTHER, EXACT, KEYWORD] {
-        if let Some(a) = analyzer(name) {
+        if let Some(a) = analyzer_for(profile, name) {
             manager.register(name, a);
         }
     }
@@ -421,6 +455,9 @@ mod tests {
         let base = terms(AR, "المغرب");
         assert_eq!(terms(AR, "والمغرب"), base);
         assert_eq!(terms(AR, "بالمغرب"), base);
+        assert_eq!(terms(AR, "وبالمغرب"), base);
+        assert_eq!(terms(AR, "للمغرب"), base);
+        assert_eq!(terms(AR, "فالمغرب"), base);
         assert_eq!(terms(AR, "المَغْرِب"), base);
         assert!(terms(AR, "في من على").is_empty());
         assert_eq!(terms(EXACT, "٠٩-٠٨"), ["09", "08"]);

@@ -88,6 +88,10 @@ struct IndexArgs {
     /// With --watch: wait this many milliseconds without changes before indexing a batch.
     #[arg(long, value_name = "MS", default_value_t = 500)]
     debounce: u64,
+    /// Analysis of a new index: `standard` (per-language chains) or `plain` (lowercasing
+    /// only, a baseline for evaluation).
+    #[arg(long, value_name = "PROFILE")]
+    analysis: Option<gazette::analysis::Profile>,
     /// Commit after this many MB of article text (long runs lose at most one batch).
     #[arg(long, value_name = "MB", default_value_t = 512.0, hide = true)]
     commit_every: f64,
@@ -192,7 +196,19 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
     if args.rebuild && gazette::index::exists(dir) {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
-    let index = NewsIndex::open_or_create(dir)?;
+    let index = match NewsIndex::open(dir) {
+        Err(gazette::Error::IndexNotFound(_)) => {
+            NewsIndex::create_with(dir, args.analysis.unwrap_or_default())?
+        }
+        other => other?,
+    };
+    if let Some(wanted) = args.analysis.filter(|p| *p != index.profile()) {
+        bail!(
+            "{} was built with the {:?} analysis, not {wanted:?}; add --rebuild to rebuild it",
+            dir.display(),
+            index.profile()
+        );
+    }
     let opts = IndexOptions {
         heap_bytes: args.heap * 1024 * 1024,
         threads: args.threads,

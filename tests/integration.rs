@@ -7,4 +7,5 @@ mod cli;
 mod incremental;
 mod index;
 mod ingest;
+mod languages;
 mod search;

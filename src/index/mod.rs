@@ -28,9 +28,10 @@ pub use watch::watch;
 
 use manifest::ArticleEntry;
 
-use crate::analysis::{self, Lang};
+use crate::analysis::{self, Lang, Profile};
 use crate::article::{Article, ArticleId, Format};
 use crate::error::{Error, Result};
+use crate::ingest::passage_lang;
 use crate::passage::{split_passages, PassageOptions};
 use crate::schema::{build_schema, Fields, SCHEMA_VERSION};
 
@@ -53,12 +54,16 @@ struct Payload {
 struct Marker {
     schema_version: u32,
     analysis_version: u32,
+    /// The analysis profile (absent in indexes of the standard profile made before it existed).
+    #[serde(default)]
+    analysis: Profile,
     created_by: String,
 }
 
 /// A Gazette index on disk.
 pub struct NewsIndex {
     dir: PathBuf,
+    profile: Profile,
     index: Index,
     fields: Fields,
     reader: IndexReader,
@@ -139,6 +144,11 @@ impl NewsIndex {
     /// Creates a new, empty index in `dir` (created if missing). Fails if `dir` already
     /// holds files.
     pub fn create(dir: &Path) -> Result<NewsIndex> {
+        Self::create_with(dir, Profile::Standard)
+    }
+
+    /// Creates a new, empty index in `dir` whose text is analyzed with `profile`.
+    pub fn create_with(dir: &Path, profile: Profile) -> Result<NewsIndex> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
         if entries.any(|e| e.is_ok_and(|e| e.file_name() != ".gitkeep")) {
@@ -152,11 +162,12 @@ impl NewsIndex {
         let marker = Marker {
             schema_version: SCHEMA_VERSION,
             analysis_version: analysis::ANALYSIS_VERSION,
+            analysis: profile,
             created_by: format!("gazette {}", env!("CARGO_PKG_VERSION")),
         };
         let json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
         write_atomic(&dir.join(MARKER), &json)?;
-        Self::wrap(dir, index)
+        Self::wrap(dir, index, profile)
     }
 
     /// Opens the index in `dir`.
@@ -193,7 +204,7 @@ impl NewsIndex {
             tantivy::TantivyError::IoError(io) => Error::io(dir.join("meta.json"), clone_io(&io)),
             other => Error::NotAnIndex { path: dir.to_path_buf(), reason: other.to_string() },
         })?;
-        Self::wrap(dir, index)
+        Self::wrap(dir, index, marker.analysis)
     }
 
     /// Opens the index in `dir`, creating it when there is none.
@@ -204,12 +215,17 @@ impl NewsIndex {
         }
     }
 
-    fn wrap(dir: &Path, index: Index) -> Result<NewsIndex> {
-        analysis::register_all(index.tokenizers());
+    fn wrap(dir: &Path, index: Index, profile: Profile) -> Result<NewsIndex> {
+        analysis::register_all(index.tokenizers(), profile);
         let fields = Fields::from_schema(&index.schema())
             .map_err(|reason| Error::NotAnIndex { path: dir.to_path_buf(), reason })?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(NewsIndex { dir: dir.to_path_buf(), index, fields, reader })
+        Ok(NewsIndex { dir: dir.to_path_buf(), profile, index, fields, reader })
+    }
+
+    /// The analysis profile the index was built with.
+    pub fn profile(&self) -> Profile {
+        self.profile
     }
 
     /// The index directory.
@@ -525,7 +541,6 @@ impl IndexUpdater {
     fn operations(&self, article: &Article) -> Vec<UserOperation> {
         let f = &self.fields;
         let id = article.id.as_str();
-        let lang = Lang::from_code(article.lang.as_deref());
         let key = article_key(id);
         let date = article.published.map(|d| DateTime::from_timestamp_secs(d.unix_timestamp()));
         let mut spans = split_passages(&article.body, &self.passage_opts);
@@ -564,6 +579,7 @@ impl IndexUpdater {
 
         for (pos, span) in spans.into_iter().enumerate() {
             let text = &article.body[span.clone()];
+            let lang = Lang::from_code(passage_lang(article.lang.as_deref(), text).as_deref());
             let mut doc = TantivyDocument::default();
             doc.add_text(f.article_id, id);
             doc.add_u64(f.article_key, key);
@@ -571,6 +587,12 @@ impl IndexUpdater {
             doc.add_u64(f.span_start, span.start as u64);
             doc.add_u64(f.span_end, span.end as u64);
             doc.add_text(f.text(lang), text);
+            if pos == 0 {
+                // The title through its language's chain too (the `title` field is exact
+                // only), so a stemmed or clitic form finds an article named only in its title.
+                let title_lang = Lang::from_code(article.lang.as_deref());
+                doc.add_text(f.text(title_lang), &article.title);
+            }
             doc.add_text(f.exact, text);
             doc.add_text(f.title, &article.title);
             if let Some(source) = &article.source {

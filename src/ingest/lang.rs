@@ -57,6 +57,36 @@ pub fn detect_lang(text: &str) -> Option<String> {
     Some(code.to_string())
 }
 
+/// The language of one passage of an article in language `article`: the article's, unless
+/// the passage is written in another script (an Arabic paragraph in a French article, a
+/// French one in an Arabic article), in which case it is detected. Deterministic, so the
+/// index and the highlighter agree.
+///
+/// ```
+/// use gazette::ingest::passage_lang;
+/// assert_eq!(passage_lang(Some("fr"), "Le Maroc et l'IA.").as_deref(), Some("fr"));
+/// assert_eq!(passage_lang(Some("fr"), "وقع المغرب مذكرة تفاهم في مجال الذكاء الاصطناعي.").as_deref(), Some("ar"));
+/// ```
+pub fn passage_lang(article: Option<&str>, text: &str) -> Option<String> {
+    let (mut arabic, mut letters) = (0usize, 0usize);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        letters += 1;
+        if ('\u{0600}'..='\u{06FF}').contains(&c) || ('\u{0750}'..='\u{077F}').contains(&c) {
+            arabic += 1;
+        }
+    }
+    if letters < 20 {
+        return article.map(str::to_string);
+    }
+    let arabic_script = arabic * 2 > letters;
+    match article {
+        Some("ar") if !arabic_script => detect_lang(text).or_else(|| Some("ar".into())),
+        Some(a) if a != "ar" && arabic_script => Some("ar".into()),
+        None if arabic_script => Some("ar".into()),
+        other => other.map(str::to_string),
+    }
+}
+
 fn truncate_chars(text: &str, max: usize) -> &str {
     match text.char_indices().nth(max) {
         Some((i, _)) => &text[..i],

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 pub use date::{format_date, format_day, parse_date};
 pub use decode::{Compression, MAX_FILE_BYTES};
-pub use lang::{detect_lang, normalize_lang};
+pub use lang::{detect_lang, normalize_lang, passage_lang};
 
 use crate::article::{Article, Format};
 use crate::error::{Error, Result};

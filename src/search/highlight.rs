@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::analysis::{self, AnalyzedToken, Lang};
+use crate::analysis::{self, AnalyzedToken, Lang, Profile};
 
 /// One part of the query to highlight: a word, a quoted phrase, or a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,7 @@ pub struct TermGroup {
 /// The query's term groups analyzed once per chain, ready to match passages.
 #[derive(Debug, Default)]
 pub struct Highlighter {
+    profile: Profile,
     /// For each chain name: each group's analyzed tokens.
     chains: HashMap<&'static str, Vec<(Vec<AnalyzedToken>, Kind)>>,
 }
@@ -36,11 +37,11 @@ struct Kind {
 
 impl Highlighter {
     /// Analyzes `groups` with every chain a passage may be matched with.
-    pub fn new(groups: &[TermGroup]) -> Highlighter {
+    pub fn new(profile: Profile, groups: &[TermGroup]) -> Highlighter {
         let mut chains = HashMap::new();
         let names = [analysis::EN, analysis::FR, analysis::AR, analysis::OTHER, analysis::EXACT];
         for name in names {
-            let Some(mut analyzer) = analysis::analyzer(name) else { continue };
+            let Some(mut analyzer) = analysis::analyzer_for(profile, name) else { continue };
             let analyzed: Vec<_> = groups
                 .iter()
                 .map(|g| {
@@ -52,7 +53,7 @@ impl Highlighter {
                 .collect();
             chains.insert(name, analyzed);
         }
-        Highlighter { chains }
+        Highlighter { profile, chains }
     }
 
     /// Returns true when there is nothing to highlight.
@@ -65,7 +66,8 @@ impl Highlighter {
         let mut ranges = Vec::new();
         for name in [lang.analyzer_name(), analysis::EXACT] {
             let Some(groups) = self.chains.get(name).filter(|g| !g.is_empty()) else { continue };
-            let tokens = analysis::analyze(name, text);
+            let Some(mut analyzer) = analysis::analyzer_for(self.profile, name) else { continue };
+            let tokens = analysis::analyze_with(&mut analyzer, text);
             let by_pos: HashMap<usize, usize> =
                 tokens.iter().enumerate().map(|(i, t)| (t.position, i)).collect();
             for (qtoks, kind) in groups {
@@ -155,7 +157,11 @@ mod tests {
     }
 
     fn marked<'a>(text: &'a str, lang: Lang, groups: &[TermGroup]) -> Vec<&'a str> {
-        Highlighter::new(groups).ranges(text, lang).into_iter().map(|r| &text[r]).collect()
+        Highlighter::new(Profile::Standard, groups)
+            .ranges(text, lang)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect()
     }
 
     #[test]
@@ -197,7 +203,7 @@ mod tests {
         #[test]
         fn ranges_sorted_disjoint_on_boundaries(text in "[a-zA-Zéد ,.]{0,200}", q in "[a-zé]{1,6}( [a-z]{1,6})?") {
             let groups = [words(&q), TermGroup { text: q.clone(), phrase: true, prefix: false }];
-            let ranges = Highlighter::new(&groups).ranges(&text, Lang::Fr);
+            let ranges = Highlighter::new(Profile::Standard, &groups).ranges(&text, Lang::Fr);
             let mut last = 0;
             for r in &ranges {
                 prop_assert!(r.start >= last && r.start < r.end && r.end <= text.len());

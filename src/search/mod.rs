@@ -25,7 +25,7 @@ use crate::analysis::Lang;
 use crate::article::ArticleId;
 use crate::error::{Error, Result};
 use crate::index::NewsIndex;
-use crate::ingest::format_date;
+use crate::ingest::{format_date, passage_lang};
 
 /// Field names a query may use (`title:mistral`, `source:reuters`, `lang:fr`, `tag:ai`).
 pub const QUERY_FIELDS: &[&str] = &["title", "source", "lang", "tag", "date"];
@@ -173,7 +173,7 @@ impl NewsIndex {
 
         let mut groups = Vec::new();
         collect_groups(&ast, false, &mut groups);
-        let highlighter = Highlighter::new(&groups);
+        let highlighter = Highlighter::new(self.profile(), &groups);
         let mut hits = Vec::new();
         for (score, matches) in ranked.into_iter().skip(req.offset).take(req.limit) {
             hits.push(self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?);
@@ -246,13 +246,13 @@ impl NewsIndex {
                 reason: format!("passages of article {id} have no article record"),
             }
         })?;
-        let lang = Lang::from_code(article.lang.as_deref());
         let mut shown = Vec::new();
         for m in matches.best.iter().take(passages) {
             let doc: TantivyDocument = searcher.doc(m.addr)?;
             let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
             let (start, end) = (num(f.span_start), num(f.span_end));
             let Some(text) = article.body.get(start..end) else { continue };
+            let lang = Lang::from_code(passage_lang(article.lang.as_deref(), text).as_deref());
             let highlights = highlighter
                 .ranges(text, lang)
                 .into_iter()

@@ -41,3 +41,9 @@ pub fn temp_tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// ../shared next to the repository, when it is there.
+pub fn repo_shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    p.join("corpora").is_dir().then_some(p)
+}
