@@ -6,7 +6,8 @@
 #
 # Defaults to the largest sets of ../shared/corpora. Environment: SHARED (path to shared/),
 # REPS (runs per engine, median kept; default 3), HEAP_MB (both engines; default 256, Gazette's
-# default), THREADS (default 2).
+# default), THREADS (default 2), ENGINES (default "raw-default raw-en_stem gazette"; add
+# gazette-plain for Gazette with lowercasing-only analysis).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$repo/../shared}
@@ -36,9 +37,11 @@ run() {
   local engine=$1 corpus=$2 idx="$work/idx" out="$work/out"
   rm -rf "$idx"
   case "$engine" in
-    gazette)
+    gazette|gazette-plain)
+      local profile=standard
+      [ "$engine" = gazette-plain ] && profile=plain
       /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$gz" --index "$idx" index --heap "$heap_mb" \
-        --threads "$threads" "$corpus" 2>"$out" >/dev/null
+        --threads "$threads" --analysis "$profile" "$corpus" 2>"$out" >/dev/null
       # "indexed N articles (P passages, X MB) …": text bytes from X MB are rounded, so
       # recompute them from the raw run of the same corpus (same title+body definition).
       ;;
@@ -64,7 +67,7 @@ for corpus in "$@"; do
   text_bytes=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])["text_bytes"])' "$work/probe.json")
   rm -rf "$work/probe"
   declare -A walls=()
-  for engine in raw-default raw-en_stem gazette; do
+  for engine in ${ENGINES:-raw-default raw-en_stem gazette}; do
     : > "$work/runs"
     for _ in $(seq "$reps"); do run "$engine" "$corpus" >> "$work/runs"; done
     line=$(awk '{print $1, $0}' "$work/runs" | sort -n | awk -v m=$(((reps + 1) / 2)) 'NR==m {print $2, $3, $4, $5, $6}')

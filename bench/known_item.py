@@ -41,6 +41,21 @@ def unaccent(text):
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
 
 
+PROCLITICS = ("وال", "بال", "فال", "كال", "لل", "ال")
+
+
+def bare_arabic(query):
+    """The words as often typed: no harakat, no leading conjunction or article."""
+    out = []
+    for w in unaccent(query).split():
+        for p in PROCLITICS:
+            if w.startswith(p) and len(w) - len(p) >= 3:
+                w = w[len(p):]
+                break
+        out.append(w)
+    return " ".join(out)
+
+
 def load(set_name):
     path = os.path.join(SHARED, "corpora", set_name, "articles.jsonl.zst")
     data = subprocess.run(["zstd", "-dc", path], capture_output=True, check=True).stdout.decode()
@@ -111,6 +126,8 @@ def main():
             forms = [("as written", qs)]
             if name.startswith("news-fr"):
                 forms.append(("unaccented", [(i, unaccent(q)) for i, q in qs]))
+            if name.startswith("news-ar"):
+                forms.append(("without diacritics or proclitics", [(i, bare_arabic(q)) for i, q in qs]))
             for form, fq in forms:
                 p_mrr, p_s = score(gazette, plain, fq)
                 s_mrr, s_s = score(gazette, std, fq)

@@ -38,7 +38,7 @@ pub const MAX_PASSAGES: usize = 10;
 /// Ranking weights (see the README's "Ranking" section).
 mod weights {
     /// Boost of the unstemmed `exact` field next to the stemmed language field.
-    pub const EXACT: f32 = 0.6;
+    pub const EXACT: f32 = 4.0;
     /// Boost of the title field (matched in every passage of the article).
     pub const TITLE: f32 = 1.5;
     /// Share of the second-best passage added to the best passage's score.
