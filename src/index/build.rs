@@ -124,6 +124,8 @@ struct FileAcc {
 
 /// Shared state of a run.
 struct Run<'a> {
+    /// Manifest keys of the roots named in this run.
+    root_keys: HashMap<PathBuf, String>,
     old: HashMap<String, BTreeMap<String, FileEntry>>,
     progress: &'a dyn Progress,
     seen: Mutex<HashSet<String>>,
@@ -150,8 +152,12 @@ impl Run<'_> {
         self.progress.problem(p);
     }
 
+    fn key_of(&self, root: &Path) -> String {
+        self.root_keys.get(root).cloned().unwrap_or_else(|| root_key(root))
+    }
+
     fn old_entry(&self, file: &InputFile) -> Option<&FileEntry> {
-        self.old.get(&root_key(&file.root)).and_then(|files| files.get(&file.rel))
+        self.old.get(&self.key_of(&file.root)).and_then(|files| files.get(&file.rel))
     }
 
     fn mark_seen<'s>(&self, ids: impl IntoIterator<Item = &'s String>) {
@@ -195,7 +201,7 @@ impl Run<'_> {
 
     fn acc(&self, file: &InputFile, f: impl FnOnce(&mut FileAcc)) {
         if let Ok(mut accs) = self.accs.lock() {
-            f(accs.entry((root_key(&file.root), file.rel.clone())).or_default());
+            f(accs.entry((self.key_of(&file.root), file.rel.clone())).or_default());
         }
     }
 
@@ -258,7 +264,7 @@ impl Run<'_> {
         }
         let map = {
             let mut maps = self.line_maps.lock().ok()?;
-            let key = (root_key(&file.root), file.rel.clone());
+            let key = (self.key_of(&file.root), file.rel.clone());
             Arc::clone(maps.entry(key).or_insert_with(|| {
                 Arc::new(old.lines.iter().enumerate().map(|(i, h)| (*h, i)).collect())
             }))
@@ -271,7 +277,7 @@ impl Run<'_> {
 
     /// Turns what was gathered for a file into its manifest entry.
     fn finish_file(&self, up: &IndexUpdater, file: &InputFile) {
-        let key = (root_key(&file.root), file.rel.clone());
+        let key = (self.key_of(&file.root), file.rel.clone());
         let Some(mut acc) = self.accs.lock().ok().and_then(|mut a| a.remove(&key)) else { return };
         if acc.failed {
             return;
@@ -328,6 +334,7 @@ pub fn index_paths(
     progress.started(summary.files);
 
     let run = Run {
+        root_keys: paths.iter().map(|p| (p.clone(), root_key(p))).collect(),
         old: old_roots.into_iter().collect(),
         progress,
         seen: Mutex::new(HashSet::new()),
@@ -442,7 +449,7 @@ impl Run<'_> {
         let Ok(seen) = self.seen.lock() else { return 0 };
         let mut removed = 0;
         for root in paths.iter().filter(|p| p.exists()) {
-            let key = root_key(root);
+            let key = self.key_of(root);
             let Some(old_files) = self.old.get(&key) else { continue };
             let mut gone_files = Vec::new();
             for (rel, entry) in old_files {
