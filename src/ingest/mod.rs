@@ -157,13 +157,29 @@ pub struct InputFile {
     pub mtime_ns: i128,
 }
 
-fn stat(meta: &std::fs::Metadata) -> (u64, i128) {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as i128);
-    (meta.len(), mtime)
+impl InputFile {
+    fn new(
+        path: PathBuf,
+        rel: String,
+        root: &Path,
+        (format, compression): (Format, Compression),
+        meta: &std::fs::Metadata,
+    ) -> Self {
+        let mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        InputFile {
+            path,
+            rel,
+            format,
+            compression,
+            root: root.to_path_buf(),
+            size: meta.len(),
+            mtime_ns,
+        }
+    }
 }
 
 /// Tells the format and compression of a file from its name; `None` when the extension is
@@ -244,18 +260,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
             let rel =
                 root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             match classify(root).or_else(|| sniff(root).map(|f| (f, Compression::None))) {
-                Some((format, compression)) => {
-                    let (size, mtime_ns) = stat(&meta);
-                    files.push(InputFile {
-                        path: root.clone(),
-                        rel,
-                        format,
-                        compression,
-                        root: root.clone(),
-                        size,
-                        mtime_ns,
-                    })
-                }
+                Some(kind) => files.push(InputFile::new(root.clone(), rel, root, kind, &meta)),
                 None => problems.push(Problem::skipped(root, None, "not a format Gazette reads")),
             }
             continue;
@@ -301,16 +306,16 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            let (size, mtime_ns) = entry.metadata().map(|m| stat(&m)).unwrap_or((0, 0));
-            files.push(InputFile {
-                path: path.to_path_buf(),
-                rel,
-                format,
-                compression,
-                root: root.clone(),
-                size,
-                mtime_ns,
-            });
+            match entry.metadata() {
+                Ok(meta) => files.push(InputFile::new(
+                    path.to_path_buf(),
+                    rel,
+                    root,
+                    (format, compression),
+                    &meta,
+                )),
+                Err(e) => problems.push(Problem::skipped(path, None, e.to_string())),
+            }
         }
     }
     (files, problems)
