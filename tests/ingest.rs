@@ -141,7 +141,7 @@ fn html_charsets_are_honoured() {
 
 /// html2text 0.17 panics on some real pages (its table colspan handling); the page must be
 /// reported and indexed with its plain text, and the run go on. Uses a page of
-/// ../shared/corpora/html-cleaneval, and is skipped when ../shared is absent.
+/// ../shared/corpora/html-l3s-gn1, and is skipped when ../shared is absent.
 /// See: issue 2.
 #[test]
 fn issue_2_html2text_panic_is_contained() {
@@ -149,12 +149,12 @@ fn issue_2_html2text_panic_is_contained() {
         eprintln!("skipped: ../shared is absent");
         return;
     };
-    let archive = shared.join("corpora/html-cleaneval/pages.tar.zst");
+    let archive = shared.join("corpora/html-l3s-gn1/pages.tar.zst");
     let dir = tempfile::tempdir().unwrap();
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "zstd -dc '{}' | tar -x -C '{}' final-569.html",
+            "zstd -dc '{}' | tar -x -C '{}' c92a8490-998d-4083-b68a-1be94ddc8293.html",
             archive.display(),
             dir.path().display()
         ))
@@ -163,7 +163,7 @@ fn issue_2_html2text_panic_is_contained() {
         eprintln!("skipped: zstd or tar unavailable");
         return;
     }
-    let parsed = read_paths(&[dir.path().join("final-569.html")]);
+    let parsed = read_paths(&[dir.path().join("c92a8490-998d-4083-b68a-1be94ddc8293.html")]);
     assert_eq!(parsed.articles.len(), 1);
     assert!(parsed.articles[0].body.split_whitespace().count() > 100);
     assert_eq!(parsed.problems.len(), 1, "{:?}", parsed.problems);

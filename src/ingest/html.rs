@@ -55,7 +55,7 @@ fn element_text(e: ElementRef<'_>) -> String {
 
 /// Extracts title, metadata and main text from a decoded HTML page.
 pub fn extract(html: &str) -> HtmlExtract {
-    let doc = Html::parse_document(html);
+    let mut doc = Html::parse_document(html);
     let ld = json_ld_article(&doc);
     let ld_str = |key: &str| ld.as_ref().and_then(|o| o.get(key)).and_then(ld_text);
 
@@ -94,10 +94,12 @@ pub fn extract(html: &str) -> HtmlExtract {
                 .and_then(|e| e.value().attr("datetime"))
                 .map(str::to_string)
         });
-    let author =
-        ld.as_ref().and_then(|o| o.get("author")).and_then(ld_text).or_else(|| {
-            meta(&doc, &[r#"meta[name="author"]"#, r#"meta[property="article:author"]"#])
-        });
+    let author = ld
+        .as_ref()
+        .and_then(|o| o.get("author"))
+        .and_then(ld_text)
+        .or_else(|| meta(&doc, &[r#"meta[name="author"]"#, r#"meta[property="article:author"]"#]))
+        .or_else(|| byline_author(&doc));
     let lang = select_first(&doc, "html")
         .and_then(|e| e.value().attr("lang").or_else(|| e.value().attr("xml:lang")))
         .map(str::to_string)
@@ -105,6 +107,7 @@ pub fn extract(html: &str) -> HtmlExtract {
         .or_else(|| ld_str("inLanguage"));
     let source = site.or_else(|| url.as_deref().and_then(host));
 
+    prune_boilerplate(&mut doc);
     let mut fallback_used = false;
     let body = match ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30) {
         Some(b) => normalize_paragraphs(&b),
@@ -123,6 +126,95 @@ pub fn extract(html: &str) -> HtmlExtract {
         }
     };
     HtmlExtract { title, body, date, author, source, url, lang, fallback_used }
+}
+
+/// Words in `class` or `id` values that mark page furniture rather than article text.
+const BOILERPLATE_WORDS: &[&str] = &[
+    "byline",
+    "kicker",
+    "dateline",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "comments",
+    "comment",
+    "newsletter",
+    "breadcrumb",
+    "breadcrumbs",
+    "cookie",
+    "cookies",
+    "consent",
+    "promo",
+    "advert",
+    "advertisement",
+    "ads",
+    "subscribe",
+    "subscription",
+    "sidebar",
+    "popular",
+    "trending",
+    "mostread",
+];
+
+/// Removes page furniture: `<header>`, `<nav>`, `<aside>`, `<footer>`, forms, buttons,
+/// scripts and styles, and elements whose class or id names a byline, a kicker, share
+/// buttons, comments, related links, cookie banners… An element holding most of the page's
+/// text is never removed, whatever its name.
+fn prune_boilerplate(doc: &mut Html) {
+    let Some(body) = sel("body") else { return };
+    let total: usize = doc.select(&body).next().map_or(0, |b| b.text().map(str::len).sum());
+    let Some(all) = sel("body *") else { return };
+    let mut drop = Vec::new();
+    for e in doc.select(&all) {
+        let v = e.value();
+        let by_tag = matches!(
+            v.name(),
+            "header"
+                | "nav"
+                | "aside"
+                | "footer"
+                | "form"
+                | "button"
+                | "script"
+                | "style"
+                | "noscript"
+                | "iframe"
+                | "template"
+                | "svg"
+        );
+        let by_name = || {
+            let attrs = [v.attr("class").unwrap_or(""), v.attr("id").unwrap_or("")];
+            attrs
+                .iter()
+                .flat_map(|a| a.split(|c: char| c.is_whitespace() || c == '-' || c == '_'))
+                .any(|w| BOILERPLATE_WORDS.iter().any(|b| w.eq_ignore_ascii_case(b)))
+        };
+        if (by_tag || by_name()) && e.text().map(str::len).sum::<usize>() * 2 < total.max(1) {
+            drop.push(e.id());
+        }
+    }
+    for id in drop {
+        if let Some(mut node) = doc.tree.get_mut(id) {
+            node.detach();
+        }
+    }
+}
+
+/// The author named in a byline (`[itemprop=author]`, `[rel=author]`, `.author`, `.byline`),
+/// without a leading "By" / "Par" / "بقلم".
+fn byline_author(doc: &Html) -> Option<String> {
+    let e = [r#"[itemprop="author"]"#, r#"[rel="author"]"#, ".author", ".byline"]
+        .iter()
+        .find_map(|s| select_first(doc, s))?;
+    let text = element_text(e);
+    let text = ["By ", "by ", "Par ", "par ", "بقلم "]
+        .iter()
+        .find_map(|p| text.strip_prefix(p))
+        .unwrap_or(&text)
+        .trim()
+        .to_string();
+    (!text.is_empty() && text.len() < 120).then_some(text)
 }
 
 /// The element matching `selector` with the most text (pages sometimes hold several
@@ -317,6 +409,24 @@ deux lignes.</p><p>Second paragraphe.</p></article><footer>Mentions légales</fo
         assert!(ex.body.contains("Premier paragraphe sur deux lignes.\n\nSecond paragraphe."));
         assert!(!ex.body.contains("Accueil"), "{}", ex.body);
         assert!(!ex.body.contains("Mentions"));
+    }
+
+    #[test]
+    fn page_furniture_is_dropped_and_the_byline_gives_the_author() {
+        let page = r#"<html><body><header><a>Home</a> Morocco Politics</header>
+<article><header><p class="kicker">Tech</p><h1>Headline</h1>
+<p class="byline">By <span class="author">Tech Desk</span></p></header>
+<div class="story-body"><p>First paragraph of the story, long enough to be the article.</p>
+<figure><figcaption>A caption stays.</figcaption></figure><blockquote>A quote stays.</blockquote>
+<div class="share-buttons">Share on X</div></div>
+<section id="comments">Comment one</section></article>
+<aside class="most-read">Most read: trams</aside><footer>Legal</footer></body></html>"#;
+        let ex = extract(page);
+        assert_eq!(ex.author.as_deref(), Some("Tech Desk"));
+        assert_eq!(
+            ex.body,
+            "First paragraph of the story, long enough to be the article.\n\nA caption stays.\n\nA quote stays."
+        );
     }
 
     #[test]
