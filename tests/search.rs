@@ -9,7 +9,9 @@ fn rendered(req: &SearchRequest) -> String {
     let results = corpus_index().search(req).unwrap();
     let mut out = Vec::new();
     render::text(&mut out, &results, TextOptions { color: false }).unwrap();
-    String::from_utf8(out).unwrap()
+    // Paths are shown as indexed (absolute here): keep golden files independent of where the
+    // repository is checked out.
+    String::from_utf8(out).unwrap().replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
 }
 
 fn golden(query: &str, limit: usize) -> String {
