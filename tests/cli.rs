@@ -33,9 +33,16 @@ fn gazette() -> Command {
     cmd
 }
 
-fn search(args: &[&str]) -> Command {
+/// The binary with `--index DIR`.
+fn at(idx: &Path) -> Command {
     let mut cmd = gazette();
-    cmd.arg("--index").arg(cli_index().join("idx")).arg("search").args(args);
+    cmd.arg("--index").arg(idx);
+    cmd
+}
+
+fn search(args: &[&str]) -> Command {
+    let mut cmd = at(&cli_index().join("idx"));
+    cmd.arg("search").args(args);
     cmd
 }
 
@@ -211,66 +218,33 @@ fn add_and_remove_single_articles() {
     let idx = tempfile::tempdir().unwrap();
     let idx = idx.path().join("i");
     let lines = "{\"id\":\"n1\",\"title\":\"Pushed one\",\"body\":\"zebra crossing\",\"url\":\"https://x.example/n1\"}\n{\"id\":\"n2\",\"title\":\"Pushed two\",\"body\":\"zebra herd\"}\n";
-    gazette()
-        .arg("--index")
-        .arg(&idx)
+    at(&idx)
         .args(["add", "-"])
         .write_stdin(lines)
         .assert()
         .code(0)
         .stderr(predicate::str::contains("added 2"));
-    gazette()
-        .arg("--index")
-        .arg(&idx)
+    at(&idx)
         .args(["add", "-"])
         .write_stdin(lines)
         .assert()
         .code(0)
         .stderr(predicate::str::contains("added 0, updated 0, unchanged 2"));
-    gazette()
-        .arg("--index")
-        .arg(&idx)
+    at(&idx)
         .arg("add")
         .arg(corpus().join("txt/undersea-cables-africa-connectivity.txt"))
         .assert()
         .code(0);
-    gazette()
-        .arg("--index")
-        .arg(&idx)
-        .args(["search", "zebra"])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("2 of 2"));
-    gazette()
-        .arg("--index")
-        .arg(&idx)
-        .args(["remove", "n2"])
-        .assert()
-        .code(0)
-        .stderr(predicate::str::contains("removed 1"));
-    gazette()
-        .arg("--index")
-        .arg(&idx)
-        .args(["remove", "--url", "https://x.example/n1"])
-        .assert()
-        .code(0);
-    gazette().arg("--index").arg(&idx).args(["search", "zebra"]).assert().code(1);
-    gazette()
-        .arg("--index")
-        .arg(&idx)
+    at(&idx).args(["search", "zebra"]).assert().code(0).stdout(predicate::str::contains("2 of 2"));
+    at(&idx).args(["remove", "n2"]).assert().code(0).stderr(predicate::str::contains("removed 1"));
+    at(&idx).args(["remove", "--url", "https://x.example/n1"]).assert().code(0);
+    at(&idx).args(["search", "zebra"]).assert().code(1);
+    at(&idx)
         .args(["remove", "nope"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no article \"nope\""));
-    let out = gazette()
-        .arg("--index")
-        .arg(&idx)
-        .args(["status", "--json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = at(&idx).args(["status", "--json"]).assert().code(0).get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["articles"], 1);
     for key in [

@@ -143,6 +143,17 @@ fn spawn_index(idx: &Path, corpus: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Runs `gazette index` to its end.
+fn index_to_end(idx: &Path, corpus: &Path) -> std::process::Output {
+    StdCommand::new(gazette_bin())
+        .arg("--index")
+        .arg(idx)
+        .arg("index")
+        .arg(corpus)
+        .output()
+        .unwrap()
+}
+
 fn status(idx: &Path) -> serde_json::Value {
     let out = StdCommand::new(gazette_bin())
         .arg("--index")
@@ -184,23 +195,11 @@ fn killed_runs_leave_a_consistent_index_and_the_next_run_completes() {
             assert_consistent(&idx);
         }
     }
-    let out = StdCommand::new(gazette_bin())
-        .arg("--index")
-        .arg(&idx)
-        .arg("index")
-        .arg(corpus.path())
-        .output()
-        .unwrap();
+    let out = index_to_end(&idx, corpus.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(assert_consistent(&idx), 24 * 150);
     // And once more: nothing left to do.
-    let out = StdCommand::new(gazette_bin())
-        .arg("--index")
-        .arg(&idx)
-        .arg("index")
-        .arg(corpus.path())
-        .output()
-        .unwrap();
+    let out = index_to_end(&idx, corpus.path());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("(0 read)"),
         "{}",
@@ -219,13 +218,7 @@ fn a_second_writer_process_is_told_who_holds_the_lock() {
     while !idx.join("gazette.lock").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let second = StdCommand::new(gazette_bin())
-        .arg("--index")
-        .arg(&idx)
-        .arg("index")
-        .arg(corpus.path())
-        .output()
-        .unwrap();
+    let second = index_to_end(&idx, corpus.path());
     let first_ok = first.wait().unwrap().success();
     assert!(first_ok);
     let err = String::from_utf8_lossy(&second.stderr);
