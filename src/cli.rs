@@ -133,9 +133,11 @@ struct SearchArgs {
 
 #[derive(Args, Debug)]
 struct ExtractArgs {
-    /// The HTML file.
-    file: PathBuf,
-    /// Print one JSON object.
+    /// HTML files (plain, .gz or .zst).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print one JSON object per file: pretty-printed for one file, one per line (JSON
+    /// Lines, with its "path") for several.
     #[arg(long)]
     json: bool,
 }
@@ -384,29 +386,55 @@ fn date_arg(text: &str, end_of_day: bool) -> anyhow::Result<time::OffsetDateTime
 }
 
 fn cmd_extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
-    let ex = ingest::extract_html_file(&args.file)?;
     let mut out = std::io::stdout().lock();
-    if args.json {
-        let doc = serde_json::json!({
-            "title": ex.title, "body": ex.body, "date": ex.date, "author": ex.author,
-            "source": ex.source, "url": ex.url, "lang": ex.lang,
-        });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
-        writeln!(out)?;
-    } else {
-        for (k, v) in [
-            ("title", &ex.title),
-            ("date", &ex.date),
-            ("author", &ex.author),
-            ("source", &ex.source),
-            ("url", &ex.url),
-            ("lang", &ex.lang),
-        ] {
-            writeln!(out, "{k}: {}", v.as_deref().unwrap_or("-"))?;
+    let several = args.files.len() > 1;
+    let mut failed = 0usize;
+    for file in &args.files {
+        let ex = match ingest::extract_html_file(file) {
+            Ok(ex) => ex,
+            Err(e) if several => {
+                eprintln!("gazette: {e}");
+                failed += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if args.json {
+            let mut doc = serde_json::json!({
+                "title": ex.title, "body": ex.body, "date": ex.date, "modified": ex.modified,
+                "author": ex.author, "source": ex.source, "url": ex.url, "lang": ex.lang,
+                "method": ex.method,
+            });
+            if several {
+                doc["path"] = serde_json::Value::String(file.display().to_string());
+                serde_json::to_writer(&mut out, &doc)?;
+            } else {
+                serde_json::to_writer_pretty(&mut out, &doc)?;
+            }
+            writeln!(out)?;
+        } else {
+            if several {
+                writeln!(out, "==> {} <==", file.display())?;
+            }
+            for (k, v) in [
+                ("title", &ex.title),
+                ("date", &ex.date),
+                ("modified", &ex.modified),
+                ("author", &ex.author),
+                ("source", &ex.source),
+                ("url", &ex.url),
+                ("lang", &ex.lang),
+            ] {
+                writeln!(out, "{k}: {}", v.as_deref().unwrap_or("-"))?;
+            }
+            writeln!(out, "method: {}", ex.method)?;
+            writeln!(out, "\n{}", ex.body)?;
+            if several {
+                writeln!(out)?;
+            }
         }
-        writeln!(out, "\n{}", ex.body)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn cmd_status(dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {

@@ -3,6 +3,7 @@
 //!
 //! Boilerplate stripping lives only here.
 
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use scraper::{ElementRef, Html, Selector};
@@ -28,8 +29,39 @@ pub struct HtmlExtract {
     pub url: Option<String>,
     /// Declared language.
     pub lang: Option<String>,
+    /// Last modification date as written in the page.
+    pub modified: Option<String>,
+    /// Where the body came from.
+    pub method: Method,
     /// True when html2text failed on the page and a plain-text fallback was used.
     pub fallback_used: bool,
+}
+
+/// Where an extracted body came from, best first.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// The page's JSON-LD `articleBody`.
+    JsonLd,
+    /// The content-scoring extractor (dom_smoothie, a Readability port) plus Gazette's rules.
+    Readability,
+    /// The largest `<article>`, `<main>` or `itemprop=articleBody` element, after
+    /// boilerplate removal.
+    Container,
+    /// No article found: the text of the whole page, after boilerplate removal.
+    #[default]
+    Page,
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::JsonLd => "json-ld",
+            Method::Readability => "readability",
+            Method::Container => "container",
+            Method::Page => "page",
+        })
+    }
 }
 
 fn sel(s: &str) -> Option<Selector> {
@@ -94,6 +126,18 @@ pub fn extract(html: &str) -> HtmlExtract {
                 .and_then(|e| e.value().attr("datetime"))
                 .map(str::to_string)
         });
+    let modified = ld_str("dateModified").or_else(|| {
+        meta(
+            &doc,
+            &[
+                r#"meta[property="article:modified_time"]"#,
+                r#"meta[property="og:updated_time"]"#,
+                r#"meta[itemprop="dateModified"]"#,
+                r#"meta[name="last-modified"]"#,
+                r#"meta[name="DC.date.modified"]"#,
+            ],
+        )
+    });
     let author = ld
         .as_ref()
         .and_then(|o| o.get("author"))
@@ -107,25 +151,196 @@ pub fn extract(html: &str) -> HtmlExtract {
         .or_else(|| ld_str("inLanguage"));
     let source = site.or_else(|| url.as_deref().and_then(host));
 
-    prune_boilerplate(&mut doc);
     let mut fallback_used = false;
-    let body = match ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30) {
-        Some(b) => normalize_paragraphs(&b),
+    let (body, method) = match readability(html, url.as_deref()) {
+        Some(body) => (body, Method::Readability),
+        None => match ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30) {
+            Some(b) => (normalize_paragraphs(&b), Method::JsonLd),
+            None => container_text(&mut doc, html, &mut fallback_used),
+        },
+    };
+    HtmlExtract { title, body, date, modified, author, source, url, lang, method, fallback_used }
+}
+
+/// The text of the largest `<article>`, `<main>` or `itemprop=articleBody` element after
+/// boilerplate removal, else of the whole `<body>`.
+fn container_text(doc: &mut Html, html: &str, fallback_used: &mut bool) -> (String, Method) {
+    prune_boilerplate(doc);
+    let root =
+        ["article", "main", r#"[itemprop="articleBody"]"#].iter().find_map(|s| largest(doc, s));
+    let method = if root.is_some() { Method::Container } else { Method::Page };
+    let root = root.or_else(|| select_first(doc, "body"));
+    let fragment = root.map(|e| e.html()).unwrap_or_else(|| html.to_string());
+    let body = match render(&fragment) {
+        Some(text) => text,
         None => {
-            let root = ["article", "main", r#"[itemprop="articleBody"]"#, "body"]
-                .iter()
-                .find_map(|s| largest(&doc, s));
-            let fragment = root.map(|e| e.html()).unwrap_or_else(|| html.to_string());
-            match render(&fragment) {
-                Some(text) => text,
-                None => {
-                    fallback_used = true;
-                    root.map(block_text).unwrap_or_default()
-                }
-            }
+            *fallback_used = true;
+            root.map(block_text).unwrap_or_default()
         }
     };
-    HtmlExtract { title, body, date, author, source, url, lang, fallback_used }
+    (body, method)
+}
+
+/// Content scoring gives up on pages with more elements than this (the container rules
+/// take over).
+const MAX_SCORED_ELEMENTS: usize = 250_000;
+
+/// The article found by content scoring (dom_smoothie, a port of Mozilla's Readability),
+/// after Gazette's rules, as paragraphs; `None` when it finds no text.
+///
+/// Before scoring, comment sections are removed ([`COMMENT_WORDS`]): on a page with a short
+/// article and long comments the comments would otherwise win. The character threshold
+/// under which Readability retries with looser rules is 250 (Readability.js: 500; the
+/// readability-lxml port: 250): short news items are common, and the looser rules are what
+/// let comments and link lists in.
+fn readability(html: &str, url: Option<&str>) -> Option<String> {
+    let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let cfg = dom_smoothie::Config {
+            char_threshold: 250,
+            max_elements_to_parse: MAX_SCORED_ELEMENTS,
+            ..Default::default()
+        };
+        let doc = dom_query::Document::from(html);
+        preclean(&doc, COMMENT_WORDS);
+        let mut r = dom_smoothie::Readability::with_document(doc, url, Some(cfg)).ok()?;
+        let article = r.parse().ok()?;
+        Some(clean_content(&article.content))
+    }));
+    result.ok().flatten().filter(|t| !t.trim().is_empty())
+}
+
+/// Share of a block's text (non-space characters) in links above which the block is a list
+/// of links to elsewhere (other headlines, tags, "read more") rather than article text.
+const MAX_LINK_DENSITY: f32 = 0.6;
+
+/// Renders the article HTML found by content scoring as paragraphs (one per block element,
+/// headings, captions and quotes included), after dropping the blocks made mostly of links,
+/// then drops the paragraphs that are page furniture.
+fn clean_content(content: &str) -> String {
+    let doc = dom_query::Document::fragment(content);
+    let mut link_chars: HashMap<dom_query::NodeId, usize> = HashMap::new();
+    for a in doc.select("a").nodes() {
+        let n = a.text().chars().filter(|c| !c.is_whitespace()).count();
+        *link_chars.entry(a.id).or_default() += n;
+        for up in a.ancestors_it(None) {
+            *link_chars.entry(up.id).or_default() += n;
+        }
+    }
+    let blocks = doc.select("p, li, ul, ol, dl, div, td, table, section, h2, h3, h4, h5, h6");
+    for node in blocks.nodes() {
+        let Some(&links) = link_chars.get(&node.id) else { continue };
+        let total = node.text().chars().filter(|c| !c.is_whitespace()).count();
+        if total > 0 && links as f32 > MAX_LINK_DENSITY * total as f32 {
+            node.remove_from_parent();
+        }
+    }
+    let text = normalize_paragraphs(&doc.formatted_text());
+    let mut paras: Vec<&str> = text.split("\n\n").filter(|p| !is_furniture(p)).collect();
+    while paras.first().is_some_and(|p| is_edge_furniture(p)) {
+        paras.remove(0);
+    }
+    while paras.last().is_some_and(|p| is_edge_furniture(p)) {
+        paras.pop();
+    }
+    paras.join("\n\n")
+}
+
+/// Lines that are page furniture wherever they appear in an article: copyright notices,
+/// "Advertisement", "Read more", share prompts, gallery counters, time stamps…
+fn is_furniture(p: &str) -> bool {
+    let words = p.split_whitespace().count();
+    if words > 15 {
+        return false;
+    }
+    let lower = p.to_lowercase();
+    let lower = lower.trim_end_matches(|c: char| c == '.' || c == ':' || c == '!' || c == '…');
+    const EXACT: &[&str] = &[
+        "advertisement",
+        "advert",
+        "ad",
+        "read more",
+        "more",
+        "subscribe",
+        "share",
+        "share this",
+        "share this article",
+        "share this story",
+        "sharing is caring",
+        "enlarge image",
+        "enlarge this image",
+        "text size",
+        "print",
+        "email",
+        "comments",
+        "related",
+        "related articles",
+        "related stories",
+        "highlights",
+        "top stories",
+        "media playback is unsupported on your device",
+        "this slideshow requires javascript",
+    ];
+    if EXACT.contains(&lower) {
+        return true;
+    }
+    let digit = p.chars().any(|c| c.is_ascii_digit());
+    if lower.starts_with('©') || lower.starts_with("copyright") || lower.starts_with("(c) ") {
+        return true;
+    }
+    if digit
+        && words <= 12
+        && ["published", "updated", "posted", "last updated", "first published"]
+            .iter()
+            .any(|w| lower.starts_with(w))
+    {
+        return true;
+    }
+    if lower.starts_with("image ") && words <= 5 && lower.contains(" of ") && digit {
+        return true;
+    }
+    false
+}
+
+/// Short lines at the very start or end of a body that are not text: a byline, a lone name,
+/// a date, a section label.
+fn is_edge_furniture(p: &str) -> bool {
+    let words = p.split_whitespace().count();
+    let ends_sentence = p.trim_end().ends_with(['.', '!', '?', '"', '”', '»', '؟', '。']);
+    (words <= 3 && !ends_sentence)
+        || (words <= 10 && (p.starts_with("By ") || p.starts_with("Par ") || p.starts_with("بقلم")))
+}
+
+/// Words in `class` or `id` values that mark comment sections.
+const COMMENT_WORDS: &[&str] =
+    &["comment", "comments", "commentlist", "disqus", "respond", "replies", "reply"];
+
+/// Removes, before content scoring, the elements whose class or id contains one of `words`
+/// (split at spaces, `-` and `_`), unless they hold the page's `<h1>` or are the page's
+/// `<body>`, `<article>` or `<main>`: a site's wrapper named "has-comments" must not take
+/// the article with it.
+fn preclean(doc: &dom_query::Document, words: &[&str]) {
+    let mut keep = HashSet::new();
+    for h1 in doc.select("h1").nodes() {
+        keep.extend(h1.ancestors_it(None).map(|a| a.id));
+    }
+    let named = doc.select("[class], [id]");
+    for node in named.nodes() {
+        if keep.contains(&node.id) {
+            continue;
+        }
+        if matches!(node.node_name().as_deref(), Some("body" | "html" | "article" | "main")) {
+            continue;
+        }
+        let attrs = [node.attr("class"), node.attr("id")];
+        let hit = attrs.iter().flatten().any(|a| {
+            a.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+                .any(|w| words.iter().any(|b| w.eq_ignore_ascii_case(b)))
+        });
+        if hit {
+            node.remove_from_parent();
+        }
+    }
 }
 
 /// Words in `class` or `id` values that mark page furniture rather than article text.

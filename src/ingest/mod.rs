@@ -570,5 +570,8 @@ pub fn extract_html_file(path: &Path) -> Result<html::HtmlExtract> {
     if let Some(d) = ex.date.as_deref().and_then(parse_date) {
         ex.date = Some(format_date(d));
     }
+    if let Some(d) = ex.modified.as_deref().and_then(parse_date) {
+        ex.modified = Some(format_date(d));
+    }
     Ok(ex)
 }
