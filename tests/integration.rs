@@ -4,6 +4,7 @@
 mod util;
 
 mod cli;
+mod html;
 mod incremental;
 mod index;
 mod ingest;

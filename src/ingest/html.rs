@@ -12,6 +12,11 @@ use serde_json::Value;
 use super::{Ctx, Locator, Parsed, Problem};
 use crate::ingest::json::push_record;
 
+/// HTML pages larger than this (after decompression) are not indexed: a news article is
+/// rarely over 1 MiB, and a page of this size is a dump or an archive, whose parse would hold
+/// hundreds of MiB.
+pub const MAX_HTML_BYTES: usize = 16 * 1024 * 1024;
+
 /// What Gazette takes from an HTML page before it becomes an article.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct HtmlExtract {
@@ -88,6 +93,14 @@ fn element_text(e: ElementRef<'_>) -> String {
 /// Extracts title, metadata and main text from a decoded HTML page.
 pub fn extract(html: &str) -> HtmlExtract {
     let mut doc = Html::parse_document(html);
+    let repaired = repair_runaway_title(&doc, html);
+    let html = match &repaired {
+        Some(fixed) => {
+            doc = Html::parse_document(fixed);
+            fixed.as_str()
+        }
+        None => html,
+    };
     let ld = json_ld_article(&doc);
     let ld_str = |key: &str| ld.as_ref().and_then(|o| o.get(key)).and_then(ld_text);
 
@@ -125,7 +138,8 @@ pub fn extract(html: &str) -> HtmlExtract {
             select_first(&doc, "time[datetime]")
                 .and_then(|e| e.value().attr("datetime"))
                 .map(str::to_string)
-        });
+        })
+        .or_else(|| url.as_deref().and_then(date_in_url));
     let modified = ld_str("dateModified").or_else(|| {
         meta(
             &doc,
@@ -152,14 +166,39 @@ pub fn extract(html: &str) -> HtmlExtract {
     let source = site.or_else(|| url.as_deref().and_then(host));
 
     let mut fallback_used = false;
-    let (body, method) = match readability(html, url.as_deref()) {
-        Some(body) => (body, Method::Readability),
-        None => match ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30) {
-            Some(b) => (normalize_paragraphs(&b), Method::JsonLd),
-            None => container_text(&mut doc, html, &mut fallback_used),
-        },
+    // JSON-LD `articleBody` is taken only when content scoring finds less than half as
+    // much text: on the shared sets it is often a teaser or lacks the paragraph breaks,
+    // and taking it first scored lower (BENCHMARKS.md); pages that render their text with
+    // scripts still get it.
+    let ld_body = ld_str("articleBody").filter(|b| b.split_whitespace().count() >= 30);
+    let scored = readability(html, url.as_deref());
+    let words = |t: &str| t.split_whitespace().count();
+    let (body, method) = match (scored, ld_body) {
+        (Some(body), Some(ld)) if words(&body) * 2 < words(&ld) => {
+            (normalize_paragraphs(&ld), Method::JsonLd)
+        }
+        (Some(body), _) => (body, Method::Readability),
+        (None, Some(ld)) => (normalize_paragraphs(&ld), Method::JsonLd),
+        (None, None) => container_text(&mut doc, html, &mut fallback_used),
     };
     HtmlExtract { title, body, date, modified, author, source, url, lang, method, fallback_used }
+}
+
+/// A page whose `<title>` is never closed is, to an HTML parser, one long title: the rest
+/// of the page is read as its text. When the title holds markup, returns the page with a
+/// `</title>` put at the end of the title's first line.
+fn repair_runaway_title(doc: &Html, html: &str) -> Option<String> {
+    let title: String = select_first(doc, "title")?.text().collect();
+    if title.len() < 300 || !(title.contains("</") || title.contains("<a ")) {
+        return None;
+    }
+    let lower = html.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let line_end = open_end + html[open_end..].find('\n').unwrap_or(0);
+    let cut = if line_end > open_end { line_end } else { open_end + title.len().min(200) };
+    let cut = (cut..=html.len()).find(|&i| html.is_char_boundary(i))?;
+    Some(format!("{}</title>{}", &html[..cut], &html[cut..]))
 }
 
 /// The text of the largest `<article>`, `<main>` or `itemprop=articleBody` element after
@@ -235,8 +274,16 @@ fn clean_content(content: &str) -> String {
             node.remove_from_parent();
         }
     }
-    let text = normalize_paragraphs(&doc.formatted_text());
-    let mut paras: Vec<&str> = text.split("\n\n").filter(|p| !is_furniture(p)).collect();
+    // One paragraph per line: the formatter ends blocks with a blank line, and list
+    // items, captions and `<br>` with a single newline; all are units of their own.
+    let text = doc.formatted_text();
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut paras: Vec<&str> =
+        lines.iter().map(String::as_str).filter(|p| !is_furniture(p)).collect();
     while paras.first().is_some_and(|p| is_edge_furniture(p)) {
         paras.remove(0);
     }
@@ -254,7 +301,7 @@ fn is_furniture(p: &str) -> bool {
         return false;
     }
     let lower = p.to_lowercase();
-    let lower = lower.trim_end_matches(|c: char| c == '.' || c == ':' || c == '!' || c == '…');
+    let lower = lower.trim_end_matches(['.', ':', '!', '…']);
     const EXACT: &[&str] = &[
         "advertisement",
         "advert",
@@ -510,6 +557,42 @@ fn strip_site_suffix(title: &str, site: Option<&str>) -> String {
     title
 }
 
+/// A date in a url's path: `/2025/09/12/`, `/2025-09-12/` or `/20250912/`.
+fn date_in_url(url: &str) -> Option<String> {
+    let path = url.split("://").nth(1).map_or(url, |rest| rest.split_once('/').map_or("", |p| p.1));
+    let parts: Vec<&str> = path.split(['/', '?', '#']).collect();
+    let num = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_digit());
+    let valid = |y: &str, m: &str, d: &str| {
+        let (y, m, d): (u32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        ((1990..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+            .then(|| format!("{y:04}-{m:02}-{d:02}"))
+    };
+    for (i, p) in parts.iter().enumerate() {
+        if num(p, 4) {
+            if let (Some(m), Some(d)) = (parts.get(i + 1), parts.get(i + 2)) {
+                let d = &d[..d.len().min(2)];
+                if num(m, 2) && num(d, 2) {
+                    if let Some(date) = valid(p, m, d) {
+                        return Some(date);
+                    }
+                }
+            }
+        }
+        let head = &p[..p.len().min(10)];
+        if head.len() == 10 && head.as_bytes()[4] == b'-' && head.as_bytes()[7] == b'-' {
+            if let Some(date) = valid(&head[..4], &head[5..7], &head[8..10]) {
+                return Some(date);
+            }
+        }
+        if num(p, 8) {
+            if let Some(date) = valid(&p[..4], &p[4..6], &p[6..8]) {
+                return Some(date);
+            }
+        }
+    }
+    None
+}
+
 fn host(url: &str) -> Option<String> {
     let rest = url.split("://").nth(1)?;
     let host = rest.split(['/', '?', '#']).next()?.split('@').next_back()?;
@@ -578,6 +661,13 @@ fn is_article_type(t: &str) -> bool {
 /// Parses a decoded HTML page into an article.
 pub(crate) fn parse_html(html: &str, ctx: &Ctx<'_>, out: &mut Parsed) {
     let ex = extract(html);
+    if ex.method == Method::Page && !ex.body.is_empty() {
+        out.problems.push(Problem::warning(
+            ctx.path,
+            None,
+            "no article found in the page; indexed the text of the whole page",
+        ));
+    }
     if ex.fallback_used {
         out.problems.push(Problem::warning(
             ctx.path,
@@ -672,5 +762,166 @@ deux lignes.</p><p>Second paragraphe.</p></article><footer>Mentions légales</fo
         assert_eq!(host("https://www.example.com:8080/a?b").as_deref(), Some("example.com"));
         assert_eq!(strip_site_suffix("Headline here - Site", Some("Site")), "Headline here");
         assert_eq!(strip_site_suffix("A - B", None), "A - B");
+    }
+
+    fn para(n: usize, word: &str) -> String {
+        format!("<p>{}</p>", vec![format!("{word} sentence with words, and more."); n].join(" "))
+    }
+
+    #[test]
+    fn json_ld_body_when_the_page_renders_its_text_with_scripts() {
+        let body = "Rabat signed a memorandum with Mistral AI. ".repeat(12);
+        let page = format!(
+            r#"<html><head><script type="application/ld+json">
+{{"@type":"NewsArticle","headline":"H","articleBody":"{body}"}}</script></head>
+<body><div id="app"><p>Loading the article…</p></div></body></html>"#
+        );
+        let ex = extract(&page);
+        assert_eq!(ex.method, Method::JsonLd);
+        assert!(ex.body.starts_with("Rabat signed a memorandum"), "{}", ex.body);
+    }
+
+    #[test]
+    fn microdata_article_body_beats_the_sidebar() {
+        let page = format!(
+            r#"<html><body><div class="layout"><div itemprop="articleBody">{}{}</div>
+<div class="widget"><p>Weather in Rabat: sunny.</p><p>Markets: MASI up.</p></div></div></body></html>"#,
+            para(6, "First"),
+            para(6, "Second")
+        );
+        let ex = extract(&page);
+        assert_eq!(ex.method, Method::Readability);
+        assert!(ex.body.contains("First sentence") && ex.body.contains("Second sentence"));
+        assert!(!ex.body.contains("Weather") && !ex.body.contains("MASI"), "{}", ex.body);
+    }
+
+    #[test]
+    fn density_finds_the_article_in_anonymous_divs() {
+        let links: String = (0..12)
+            .map(|i| {
+                format!("<div><a href=\"/n/{i}\">Other headline number {i} about Morocco</a></div>")
+            })
+            .collect();
+        let page = format!(
+            r#"<html><body><div class="c1">{links}</div><div class="c2">{}{}{}</div>
+<div class="c3">{links}</div></body></html>"#,
+            para(5, "Alpha"),
+            para(5, "Beta"),
+            para(5, "Gamma")
+        );
+        let ex = extract(&page);
+        assert!(ex.body.contains("Alpha sentence") && ex.body.contains("Gamma sentence"));
+        assert!(!ex.body.contains("Other headline"), "{}", ex.body);
+        assert_eq!(ex.body.split("\n\n").count(), 3, "{}", ex.body);
+    }
+
+    #[test]
+    fn comments_link_lists_and_furniture_lines_are_dropped() {
+        let comments: String = (0..20)
+            .map(|i| format!("<li class=\"comment\"><p>Reader {i} says: I disagree with this analysis of the memorandum, for many reasons that I will now explain at length.</p></li>"))
+            .collect();
+        let page = format!(
+            r#"<html><body><nav><a href="/">Home</a></nav><article><h1>Short news</h1>
+<p>Advertisement</p><p>The ministry announced a short item about data protection today, in Rabat, with a few details on the new rules.</p>
+<p>Share this article</p><ul><li><a href="/a">Related one</a></li><li><a href="/b">Related two</a></li></ul>
+<p>© 2025 Rabat Policy Review. All rights reserved.</p></article>
+<section id="comments"><ol>{comments}</ol></section><footer>Legal</footer></body></html>"#
+        );
+        let ex = extract(&page);
+        assert!(ex.body.contains("The ministry announced a short item"), "{}", ex.body);
+        for gone in ["Reader", "Advertisement", "Share this", "Related one", "©", "Home", "Legal"]
+        {
+            assert!(!ex.body.contains(gone), "{gone} in {}", ex.body);
+        }
+    }
+
+    #[test]
+    fn captions_quotes_and_headings_are_kept_as_paragraphs() {
+        let page = format!(
+            r#"<html><body><article>{}<h2>What changes</h2>{}
+<figure><img src="x.jpg" alt="alt text"><figcaption>Delegates in Rabat. Illustrative photo.</figcaption></figure>
+<blockquote>"We want sovereign AI," the minister said.</blockquote>{}</article></body></html>"#,
+            para(4, "One"),
+            para(4, "Two"),
+            para(4, "Three")
+        );
+        let ex = extract(&page);
+        let paras: Vec<&str> = ex.body.split("\n\n").collect();
+        assert!(paras.contains(&"What changes"), "{paras:?}");
+        assert!(paras.contains(&"Delegates in Rabat. Illustrative photo."), "{paras:?}");
+        assert!(paras.contains(&"\"We want sovereign AI,\" the minister said."), "{paras:?}");
+    }
+
+    #[test]
+    fn a_page_without_an_article_is_indexed_whole_and_flagged() {
+        let page =
+            "<html><body><div><a href=\"/a\">Home</a> <a href=\"/b\">About</a></div></body></html>";
+        let ex = extract(page);
+        assert_eq!(ex.method, Method::Page);
+        assert!(ex.body.contains("Home"), "{}", ex.body);
+    }
+
+    #[test]
+    fn an_unclosed_title_does_not_swallow_the_page() {
+        let page = format!(
+            "<html><head><title>Runaway title\n<script>var a = 1;</script></head><body><a href=\"/x\">nav</a><article>{}</article></body></html>",
+            para(6, "Body")
+        );
+        let ex = extract(&page);
+        assert_eq!(ex.title.as_deref(), Some("Runaway title"));
+        assert!(ex.body.starts_with("Body sentence"), "{}", ex.body);
+    }
+
+    #[test]
+    fn dates_come_from_the_url_when_the_page_has_none() {
+        assert_eq!(date_in_url("https://x.ma/2025/09/12/mistral").as_deref(), Some("2025-09-12"));
+        assert_eq!(
+            date_in_url("https://x.ma/news/2025-09-25-openai").as_deref(),
+            Some("2025-09-25")
+        );
+        assert_eq!(date_in_url("https://x.ma/a/20240801/act").as_deref(), Some("2024-08-01"));
+        assert_eq!(date_in_url("https://x.ma/2025/13/40/x"), None);
+        assert_eq!(date_in_url("https://x.ma/item/12345678"), None);
+        let page = r#"<html><head><link rel="canonical" href="https://x.ma/2025/09/12/m"></head><body><p>x</p></body></html>"#;
+        assert_eq!(extract(page).date.as_deref(), Some("2025-09-12"));
+    }
+
+    #[test]
+    fn modified_date_and_og_locale() {
+        let page = r#"<html><head><meta property="og:locale" content="fr_FR">
+<meta property="article:modified_time" content="2025-09-13T10:00:00Z"></head><body><p>x</p></body></html>"#;
+        let ex = extract(page);
+        assert_eq!(ex.modified.as_deref(), Some("2025-09-13T10:00:00Z"));
+        assert_eq!(ex.lang.as_deref(), Some("fr_FR"));
+    }
+
+    /// html2text 0.17 panics on a real page of ../shared/corpora/html-l3s-gn1 (its table
+    /// colspan handling): the container renderer must contain the panic and fall back to
+    /// the page's block text. Skipped when ../shared is absent. See: issue 2.
+    #[test]
+    fn html2text_panic_is_contained() {
+        let archive = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/corpora/html-l3s-gn1/pages.tar.zst");
+        if !archive.exists() {
+            eprintln!("skipped: ../shared is absent");
+            return;
+        }
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "zstd -dc '{}' | tar -xO c92a8490-998d-4083-b68a-1be94ddc8293.html",
+                archive.display()
+            ))
+            .output();
+        let Ok(out) = out.map(|o| o.stdout).map(|b| String::from_utf8_lossy(&b).into_owned())
+        else {
+            eprintln!("skipped: zstd or tar unavailable");
+            return;
+        };
+        let mut doc = Html::parse_document(&out);
+        let mut fallback_used = false;
+        let (body, _) = container_text(&mut doc, &out, &mut fallback_used);
+        assert!(fallback_used);
+        assert!(body.split_whitespace().count() > 100);
     }
 }

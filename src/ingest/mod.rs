@@ -482,6 +482,18 @@ fn parse_whole_file(file: &InputFile, out: &mut Parsed) {
         return;
     }
     if file.format == Format::Html {
+        if bytes.len() > html::MAX_HTML_BYTES {
+            out.problems.push(Problem::skipped(
+                &file.path,
+                None,
+                format!(
+                    "HTML page of {} MiB is larger than the {} MiB limit for pages",
+                    bytes.len() / (1024 * 1024),
+                    html::MAX_HTML_BYTES / (1024 * 1024)
+                ),
+            ));
+            return;
+        }
         html::parse_html(&decode::decode_html(&bytes), &ctx, out);
         return;
     }
@@ -565,6 +577,15 @@ pub fn read_json_lines(reader: impl BufRead, name: &Path) -> Parsed {
 pub fn extract_html_file(path: &Path) -> Result<html::HtmlExtract> {
     let compression = classify(path).map(|(_, c)| c).unwrap_or(Compression::None);
     let bytes = decode::read_all(path, compression)?;
+    if bytes.len() > html::MAX_HTML_BYTES {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("HTML page is larger than {} MiB", html::MAX_HTML_BYTES / (1024 * 1024)),
+            ),
+        ));
+    }
     let mut ex = html::extract(&decode::decode_html(&bytes));
     ex.lang = ex.lang.as_deref().and_then(normalize_lang).or_else(|| detect_lang(&ex.body));
     if let Some(d) = ex.date.as_deref().and_then(parse_date) {
