@@ -3,9 +3,13 @@
 
 mod util;
 
+#[cfg(feature = "server")]
+mod browser;
 mod cli;
 mod incremental;
 mod index;
 mod ingest;
 mod languages;
 mod search;
+#[cfg(feature = "server")]
+mod server;
