@@ -1,7 +1,7 @@
 //! Gazette over HTTP: a JSON API and a web search page (`gazette serve`), on axum and tokio.
 //!
 //! This module reaches the rest of Gazette only through the library's public API
-//! ([`NewsIndex`], [`IndexUpdater`], [`SearchRequest`], [`crate::ingest::parse_json_records`]),
+//! ([`NewsIndex`], [`IndexUpdater`], [`crate::SearchRequest`], [`crate::ingest::parse_json_records`]),
 //! like any embedder; it owns HTTP concerns only: routes, parameters, status codes, keys.
 //!
 //! | route | what |
