@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette::ingest::{self, Problem};
 use gazette::render::{self, TextOptions};
+use gazette::search::date_bound;
 use gazette::{index_paths, IndexOptions, NewsIndex, SearchRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -48,6 +49,36 @@ enum Command {
     Add(AddArgs),
     /// Remove articles by id (or by url).
     Remove(RemoveArgs),
+    /// Serve the HTTP JSON API and the web search page.
+    #[cfg(feature = "server")]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "server")]
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    addr: std::net::SocketAddr,
+    /// File holding the api key that enables writes (else $GAZETTE_API_KEY; without either,
+    /// the server is read-only).
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
+    /// Require the api key for reads too.
+    #[arg(long)]
+    protect_reads: bool,
+    /// Allow browser pages from this origin to call the API (repeatable; `*` for any).
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// Time allowed per request, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+    /// Largest request body, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    max_body: usize,
+    /// Longest query, in characters.
+    #[arg(long, value_name = "CHARS", default_value_t = 1000)]
+    max_query_chars: usize,
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +220,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status(args) => cmd_status(&dir, args),
         Command::Add(args) => cmd_add(&dir, args),
         Command::Remove(args) => cmd_remove(&dir, args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => cmd_serve(&dir, explicit, args),
     }
 }
 
@@ -341,19 +374,71 @@ fn build(index: &NewsIndex, paths: &[PathBuf], opts: &IndexOptions) -> anyhow::R
     Ok(())
 }
 
-fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<ExitCode> {
+/// On first use of the default index, builds it from the shipped corpus.
+fn build_default_index(dir: &Path, explicit: bool) -> anyhow::Result<()> {
     if !explicit && !gazette::index::exists(dir) && Path::new(DEFAULT_CORPUS).is_dir() {
         eprintln!("gazette: no index yet; building {} from {DEFAULT_CORPUS}/", dir.display());
         let index = NewsIndex::open_or_create(dir)?;
         build(&index, &[PathBuf::from(DEFAULT_CORPUS)], &IndexOptions::default())?;
     }
+    Ok(())
+}
+
+#[cfg(feature = "server")]
+fn cmd_serve(dir: &Path, explicit: bool, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    use gazette::server::{Server, ServerConfig};
+    let api_key = match &args.api_key_file {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("reading the api key from {}", file.display()))?
+                .trim()
+                .to_string(),
+        ),
+        None => std::env::var("GAZETTE_API_KEY").ok().map(|k| k.trim().to_string()),
+    };
+    if args.protect_reads && api_key.is_none() {
+        bail!("--protect-reads needs an api key (--api-key-file or GAZETTE_API_KEY)");
+    }
+    let writable = api_key.is_some();
+    build_default_index(dir, explicit)?;
+    let index = if writable { NewsIndex::open_or_create(dir)? } else { NewsIndex::open(dir)? };
+    let config = ServerConfig {
+        api_key,
+        protect_reads: args.protect_reads,
+        cors_origins: args.cors_origin,
+        max_body_bytes: args.max_body * 1024 * 1024,
+        max_query_chars: args.max_query_chars,
+        request_timeout: Duration::from_secs(args.timeout),
+        ..ServerConfig::default()
+    };
+    let server = Server::new(index, config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("listening on {}", args.addr))?;
+        let addr = listener.local_addr()?;
+        let mode = if writable { "read-write" } else { "read-only" };
+        eprintln!("gazette: serving {} ({mode}) on http://{addr}/ (Ctrl-C stops)", dir.display());
+        server.serve(listener, gazette::server::shutdown_signal()).await?;
+        eprintln!("gazette: stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<ExitCode> {
+    build_default_index(dir, explicit)?;
     let index = NewsIndex::open(dir)?;
     let mut req = SearchRequest::new(args.query.join(" "));
     req.limit = args.limit;
     req.offset = args.offset;
     req.passages = args.passages;
-    req.since = args.since.as_deref().map(|d| date_arg(d, false)).transpose()?;
-    req.until = args.until.as_deref().map(|d| date_arg(d, true)).transpose()?;
+    req.since = args.since.as_deref().map(|d| date_bound(d, false)).transpose()?;
+    req.until = args.until.as_deref().map(|d| date_bound(d, true)).transpose()?;
     req.langs = args.lang;
     req.sources = args.source;
     let results = index.search(&req)?;
@@ -370,19 +455,6 @@ fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<Ex
     }
     out.flush()?;
     Ok(if results.total_hits > 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// Parses a `--since` / `--until` date; a bare day given to `--until` means its end.
-fn date_arg(text: &str, end_of_day: bool) -> anyhow::Result<time::OffsetDateTime> {
-    let Some(d) = ingest::parse_date(text) else {
-        bail!("invalid date {text:?}: expected YYYY-MM-DD or an RFC 3339 date-time");
-    };
-    let bare_day = text.trim().len() <= 10;
-    Ok(if end_of_day && bare_day {
-        d + time::Duration::days(1) - time::Duration::seconds(1)
-    } else {
-        d
-    })
 }
 
 fn cmd_extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {

@@ -9,7 +9,8 @@
 //! 3. [`index`]: articles are cut into [`passage`]s and written to a Tantivy index;
 //! 4. [`search`]: a query returns articles ranked by their best passages, with highlight
 //!    ranges ([`search::Hit`], [`search::Passage`]);
-//! 5. [`render`]: hits as terminal text or JSON.
+//! 5. [`render`]: hits as terminal text or JSON;
+//! 6. `server` (feature `server`, on by default): the HTTP JSON API and web search page.
 //!
 //! # Example
 //!
@@ -45,10 +46,12 @@ pub mod passage;
 pub mod render;
 pub mod schema;
 pub mod search;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use article::{Article, ArticleId, Format};
 pub use error::{Error, Result};
 pub use index::{
     index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
 };
-pub use search::{Highlight, Hit, Passage, SearchRequest, SearchResults};
+pub use search::{FacetCount, Facets, Highlight, Hit, Passage, SearchRequest, SearchResults};

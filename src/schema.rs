@@ -15,7 +15,10 @@ use tantivy::schema::{
 use crate::analysis::{self, Lang};
 
 /// Version of the schema; bump it whenever fields or their options change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The fast-field tokenizer of the facet fields (`source`, `lang`): the value as written.
+const FACET_TOKENIZER: &str = "raw";
 
 /// Typed handles to every field of a Gazette index.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +45,10 @@ pub struct Fields {
     pub exact: Field,
     /// Passage: the article title (unstemmed).
     pub title: Field,
-    /// Passage: the outlet (keyword, lowercased).
+    /// Passage: the outlet (keyword, lowercased; its fast column keeps it as written, for
+    /// facet counts).
     pub source: Field,
-    /// Passage: the language code (keyword).
+    /// Passage: the language code (keyword; fast, for facet counts).
     pub lang: Field,
     /// Passage: topics (keyword, one value each).
     pub tag: Field,
@@ -147,8 +151,9 @@ pub fn build_schema() -> Schema {
     }
     b.add_text_field("exact", text(analysis::EXACT, true));
     b.add_text_field("title", text(analysis::EXACT, true));
-    b.add_text_field("source", text(analysis::KEYWORD, false));
-    b.add_text_field("lang", text(analysis::KEYWORD, false));
+    // Fast as written ("raw"), so facet counts show sources as their outlets spell them.
+    b.add_text_field("source", text(analysis::KEYWORD, false).set_fast(FACET_TOKENIZER));
+    b.add_text_field("lang", text(analysis::KEYWORD, false).set_fast(FACET_TOKENIZER));
     b.add_text_field("tag", text(analysis::KEYWORD, false));
     b.add_date_field("date", INDEXED | FAST);
     b.add_text_field("record_id", STRING | STORED);

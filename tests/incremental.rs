@@ -99,9 +99,10 @@ fn an_incompatible_index_is_refused_with_advice() {
     let idx = tempfile::tempdir().unwrap();
     NewsIndex::create(idx.path()).unwrap();
     let marker = idx.path().join("gazette.json");
-    let text = std::fs::read_to_string(&marker)
-        .unwrap()
-        .replace("\"schema_version\": 1", "\"schema_version\": 99");
+    let text = std::fs::read_to_string(&marker).unwrap().replace(
+        &format!("\"schema_version\": {}", gazette::schema::SCHEMA_VERSION),
+        "\"schema_version\": 99",
+    );
     std::fs::write(&marker, text).unwrap();
     let err = NewsIndex::open(idx.path()).unwrap_err();
     assert!(matches!(err, Error::IncompatibleIndex { .. }), "{err}");

@@ -3,6 +3,8 @@
 
 mod util;
 
+#[cfg(feature = "server")]
+mod browser;
 mod cli;
 mod html;
 mod incremental;
@@ -10,3 +12,5 @@ mod index;
 mod ingest;
 mod languages;
 mod search;
+#[cfg(feature = "server")]
+mod server;

@@ -573,6 +573,31 @@ pub fn read_json_lines(reader: impl BufRead, name: &Path) -> Parsed {
     out
 }
 
+/// Parses JSON article records held in memory (an HTTP request body, say): one object, an
+/// array of objects, or JSON Lines (one object per line). `name` stands for the input in
+/// messages and in the ids of records without an `id` or url (`name`, `name#0`, `name#L3`).
+///
+/// ```
+/// use gazette::ingest::parse_json_records;
+/// let one = parse_json_records(br#"{"id": "a1", "title": "T", "body": "B"}"#, "req".as_ref());
+/// assert_eq!(one.articles[0].id.as_str(), "a1");
+/// let lines = parse_json_records(b"{\"title\": \"T\"}\n{\"nope\": 1}\n", "req".as_ref());
+/// assert_eq!((lines.articles[0].id.as_str(), lines.problems[0].line), ("req#L1", Some(2)));
+/// ```
+pub fn parse_json_records(bytes: &[u8], name: &Path) -> Parsed {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+            let rel = name.to_string_lossy();
+            let ctx = Ctx { path: name, rel: &rel, format: Format::Json };
+            let mut out = Parsed::default();
+            json::parse_json(text, &ctx, &mut out);
+            return out;
+        }
+    }
+    read_json_lines(bytes, name)
+}
+
 /// Reads one HTML file and returns what Gazette takes from it (for `gazette extract`).
 pub fn extract_html_file(path: &Path) -> Result<html::HtmlExtract> {
     let compression = classify(path).map(|(_, c)| c).unwrap_or(Compression::None);

@@ -1,9 +1,10 @@
-//! A collector that groups matching passages by article, keeping each article's best few.
+//! A collector that groups matching passages by article, keeping each article's best few,
+//! and, when asked, the facet values (source, language, date) of each matching article.
 
 use std::collections::HashMap;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// One matching passage.
@@ -25,6 +26,19 @@ pub(crate) struct ArticleMatches {
     pub best: Vec<PassageMatch>,
     /// Number of matching passages.
     pub matched: u32,
+    /// The article's facet values, when the collector was asked for them.
+    pub facets: Option<FacetValues>,
+}
+
+/// The facet values of one article (read from its passages' fast fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct FacetValues {
+    /// The source as written.
+    pub source: Option<String>,
+    /// The language code.
+    pub lang: Option<String>,
+    /// The publication date, in seconds since the Unix epoch.
+    pub date: Option<i64>,
 }
 
 impl ArticleMatches {
@@ -40,6 +54,9 @@ impl ArticleMatches {
 
     fn merge(&mut self, other: ArticleMatches, keep: usize) {
         let matched = self.matched + other.matched;
+        if self.facets.is_none() {
+            self.facets = other.facets;
+        }
         for m in other.best {
             self.push(m, keep);
         }
@@ -51,6 +68,23 @@ impl ArticleMatches {
 pub(crate) struct ArticleCollector {
     /// Passages kept per article.
     pub keep: usize,
+    /// Whether to read each article's facet values.
+    pub facets: bool,
+}
+
+/// The fast columns facet values are read from, in one segment.
+struct FacetColumns {
+    source: Option<StrColumn>,
+    lang: Option<StrColumn>,
+    date: Column<tantivy::DateTime>,
+}
+
+/// Facet values of one article in one segment, as term ordinals until harvest.
+#[derive(Debug, Clone, Copy)]
+struct FacetOrds {
+    source: Option<u64>,
+    lang: Option<u64>,
+    date: Option<i64>,
 }
 
 pub(crate) struct ArticleSegmentCollector {
@@ -59,6 +93,35 @@ pub(crate) struct ArticleSegmentCollector {
     pos: Column<u64>,
     keep: usize,
     groups: HashMap<u64, ArticleMatches>,
+    facet_columns: Option<FacetColumns>,
+    facet_ords: HashMap<u64, FacetOrds>,
+}
+
+impl ArticleSegmentCollector {
+    /// Resolves the ordinals of each article's facet values to strings (each ordinal once).
+    fn resolve_facets(&mut self) {
+        let Some(cols) = &self.facet_columns else { return };
+        let mut names: [HashMap<u64, Option<String>>; 2] = Default::default();
+        let mut lookup = |which: usize, col: &Option<StrColumn>, ord: Option<u64>| {
+            let (col, ord) = (col.as_ref()?, ord?);
+            names[which]
+                .entry(ord)
+                .or_insert_with(|| {
+                    let mut s = String::new();
+                    col.ord_to_str(ord, &mut s).ok().filter(|found| *found).map(|_| s)
+                })
+                .clone()
+        };
+        for (key, ords) in &self.facet_ords {
+            if let Some(group) = self.groups.get_mut(key) {
+                group.facets = Some(FacetValues {
+                    source: lookup(0, &cols.source, ords.source),
+                    lang: lookup(1, &cols.lang, ords.lang),
+                    date: ords.date,
+                });
+            }
+        }
+    }
 }
 
 impl Collector for ArticleCollector {
@@ -76,6 +139,17 @@ impl Collector for ArticleCollector {
             pos: reader.fast_fields().u64("pos")?,
             keep: self.keep.max(1),
             groups: HashMap::new(),
+            facet_columns: if self.facets {
+                let ff = reader.fast_fields();
+                Some(FacetColumns {
+                    source: ff.str("source")?,
+                    lang: ff.str("lang")?,
+                    date: ff.date("date")?,
+                })
+            } else {
+                None
+            },
+            facet_ords: HashMap::new(),
         })
     }
 
@@ -107,9 +181,17 @@ impl SegmentCollector for ArticleSegmentCollector {
         let pos = self.pos.first(doc).unwrap_or(u64::MAX);
         let m = PassageMatch { score, pos, addr: DocAddress::new(self.segment, doc) };
         self.groups.entry(key).or_default().push(m, self.keep);
+        if let Some(cols) = &self.facet_columns {
+            self.facet_ords.entry(key).or_insert_with(|| FacetOrds {
+                source: cols.source.as_ref().and_then(|c| c.term_ords(doc).next()),
+                lang: cols.lang.as_ref().and_then(|c| c.term_ords(doc).next()),
+                date: cols.date.first(doc).map(|d| d.into_timestamp_secs()),
+            });
+        }
     }
 
-    fn harvest(self) -> HashMap<u64, ArticleMatches> {
+    fn harvest(mut self) -> HashMap<u64, ArticleMatches> {
+        self.resolve_facets();
         self.groups
     }
 }

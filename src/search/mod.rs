@@ -19,7 +19,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DateTime, TantivyDocument, Term};
 use time::OffsetDateTime;
 
-use self::collector::{ArticleCollector, ArticleMatches};
+use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
 use self::highlight::{Highlighter, TermGroup};
 use crate::analysis::Lang;
 use crate::article::ArticleId;
@@ -34,6 +34,8 @@ pub const QUERY_FIELDS: &[&str] = &["title", "source", "lang", "tag", "date"];
 pub const MAX_LIMIT: usize = 1000;
 /// The largest number of passages per hit.
 pub const MAX_PASSAGES: usize = 10;
+/// The most values returned per facet (`source`, `lang`), most frequent first.
+pub const MAX_FACET_VALUES: usize = 50;
 
 /// Ranking weights (see the README's "Ranking" section).
 mod weights {
@@ -64,6 +66,9 @@ pub struct SearchRequest {
     pub langs: Vec<String>,
     /// Only articles from these sources (case-insensitive; empty: all).
     pub sources: Vec<String>,
+    /// Also count the matching articles per source, language and month
+    /// ([`SearchResults::facets`]).
+    pub facets: bool,
 }
 
 impl SearchRequest {
@@ -78,7 +83,87 @@ impl SearchRequest {
             until: None,
             langs: Vec::new(),
             sources: Vec::new(),
+            facets: false,
         }
+    }
+}
+
+/// Parses a date filter (`since` / `until`): `YYYY-MM-DD` or an RFC 3339 date-time. With
+/// `end_of_day`, a bare day means its last second (so `until=2025-09-12` includes that day).
+///
+/// ```
+/// use gazette::search::date_bound;
+/// let until = date_bound("2025-09-12", true).unwrap();
+/// assert_eq!(until.to_string(), "2025-09-12 23:59:59.0 +00:00:00");
+/// assert!(date_bound("next week", false).is_err());
+/// ```
+pub fn date_bound(text: &str, end_of_day: bool) -> Result<OffsetDateTime> {
+    let Some(d) = crate::ingest::parse_date(text) else {
+        return Err(Error::InvalidOption(format!(
+            "invalid date {text:?}: expected YYYY-MM-DD or an RFC 3339 date-time"
+        )));
+    };
+    let bare_day = text.trim().len() <= 10;
+    Ok(if end_of_day && bare_day {
+        d + time::Duration::days(1) - time::Duration::seconds(1)
+    } else {
+        d
+    })
+}
+
+/// How many matching articles have one value of a facet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The value: a source as written, a language code, or a month (`YYYY-MM`).
+    pub value: String,
+    /// Matching articles with this value.
+    pub count: u64,
+}
+
+/// Counts of the articles matching a request (query and filters alike) per facet value.
+///
+/// Articles without a value for a facet (no source, no date…) are not counted in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// Per source, most frequent first (ties by value); at most [`MAX_FACET_VALUES`].
+    pub source: Vec<FacetCount>,
+    /// Per language code, most frequent first (ties by value); at most
+    /// [`MAX_FACET_VALUES`].
+    pub lang: Vec<FacetCount>,
+    /// Per month of publication (`YYYY-MM`, UTC), in chronological order.
+    pub month: Vec<FacetCount>,
+}
+
+impl Facets {
+    fn count<'a>(values: impl Iterator<Item = &'a FacetValues>) -> Facets {
+        use std::collections::HashMap;
+        let mut source: HashMap<&str, u64> = HashMap::new();
+        let mut lang: HashMap<&str, u64> = HashMap::new();
+        let mut month: HashMap<String, u64> = HashMap::new();
+        for v in values {
+            if let Some(s) = v.source.as_deref() {
+                *source.entry(s).or_default() += 1;
+            }
+            if let Some(l) = v.lang.as_deref() {
+                *lang.entry(l).or_default() += 1;
+            }
+            if let Some(d) = v.date.and_then(|d| OffsetDateTime::from_unix_timestamp(d).ok()) {
+                *month.entry(format!("{:04}-{:02}", d.year(), d.month() as u8)).or_default() += 1;
+            }
+        }
+        let by_count = |m: HashMap<&str, u64>| {
+            let mut v: Vec<FacetCount> = m
+                .into_iter()
+                .map(|(value, count)| FacetCount { value: value.to_string(), count })
+                .collect();
+            v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            v.truncate(MAX_FACET_VALUES);
+            v
+        };
+        let mut month: Vec<FacetCount> =
+            month.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+        month.sort_by(|a, b| a.value.cmp(&b.value));
+        Facets { source: by_count(source), lang: by_count(lang), month }
     }
 }
 
@@ -136,6 +221,10 @@ pub struct SearchResults {
     pub took_ms: f64,
     /// The requested page of hits, best first.
     pub hits: Vec<Hit>,
+    /// Counts per source, language and month, when [`SearchRequest::facets`] asked for them
+    /// (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facets: Option<Facets>,
 }
 
 impl NewsIndex {
@@ -156,8 +245,10 @@ impl NewsIndex {
         let query = self.build_query(ast.clone(), req)?;
         let searcher = self.searcher();
         let keep = req.passages.max(2);
-        let groups = searcher.search(&*query, &ArticleCollector { keep })?;
+        let groups = searcher.search(&*query, &ArticleCollector { keep, facets: req.facets })?;
         let total_hits = groups.len();
+        let facets =
+            req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_ref())));
 
         let mut ranked: Vec<(f32, ArticleMatches)> = groups
             .into_values()
@@ -183,6 +274,7 @@ impl NewsIndex {
             total_hits,
             took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             hits,
+            facets,
         })
     }
 
