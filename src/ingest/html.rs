@@ -227,7 +227,7 @@ const MAX_SCORED_ELEMENTS: usize = 250_000;
 /// The article found by content scoring (dom_smoothie, a port of Mozilla's Readability),
 /// after Gazette's rules, as paragraphs; `None` when it finds no text.
 ///
-/// Before scoring, comment sections are removed ([`COMMENT_WORDS`]): on a page with a short
+/// Before scoring, comment sections are removed ([`remove_comment_sections`]): on a page with a short
 /// article and long comments the comments would otherwise win. The character threshold
 /// under which Readability retries with looser rules is 250 (Readability.js: 500; the
 /// readability-lxml port: 250): short news items are common, and the looser rules are what
@@ -241,7 +241,7 @@ fn readability(html: &str, url: Option<&str>) -> Option<String> {
             ..Default::default()
         };
         let doc = dom_query::Document::from(html);
-        preclean(&doc, COMMENT_WORDS);
+        remove_comment_sections(&doc);
         let mut r = dom_smoothie::Readability::with_document(doc, url, Some(cfg)).ok()?;
         let article = r.parse().ok()?;
         Some(clean_content(&article.content))
@@ -284,6 +284,11 @@ fn clean_content(content: &str) -> String {
         .collect();
     let mut paras: Vec<&str> =
         lines.iter().map(String::as_str).filter(|p| !is_furniture(p)).collect();
+    // Comment threads laid out flat after the article ("Comments", then one paragraph per
+    // comment) survive the class-name rule: cut the body at their heading.
+    if let Some(at) = paras.iter().skip(1).position(|p| is_comments_heading(p)) {
+        paras.truncate(at + 1);
+    }
     while paras.first().is_some_and(|p| is_edge_furniture(p)) {
         paras.remove(0);
     }
@@ -349,6 +354,42 @@ fn is_furniture(p: &str) -> bool {
     false
 }
 
+/// The heading of a comment thread: "Comments", "12 Comments", "Comments (3)", "Leave a
+/// Reply", "5 Responses to “…”", "3 thoughts on “…”", "Trackbacks"…
+fn is_comments_heading(p: &str) -> bool {
+    if p.split_whitespace().count() > 12 {
+        return false;
+    }
+    let lower = p.to_lowercase();
+    let core = lower
+        .trim_start_matches(|c: char| c.is_ascii_digit() || c.is_whitespace())
+        .trim_end_matches(|c: char| c.is_ascii_digit() || " ():.".contains(c));
+    const HEADINGS: &[&str] = &[
+        "comments",
+        "comment",
+        "reader comments",
+        "readers' comments",
+        "user comments",
+        "leave a reply",
+        "leave a comment",
+        "post a comment",
+        "add a comment",
+        "add your comment",
+        "join the discussion",
+        "responses",
+        "commentaires",
+        "réagissez",
+        "التعليقات",
+        "تعليقات",
+    ];
+    HEADINGS.contains(&core)
+        || ((core.starts_with("responses to ")
+            || core.starts_with("response to ")
+            || core.starts_with("thoughts on ")
+            || core.starts_with("comments on "))
+            && lower.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Short lines at the very start or end of a body that are not text: a byline, a lone name,
 /// a date, a section label.
 fn is_edge_furniture(p: &str) -> bool {
@@ -358,18 +399,31 @@ fn is_edge_furniture(p: &str) -> bool {
         || (words <= 10 && (p.starts_with("By ") || p.starts_with("Par ") || p.starts_with("بقلم")))
 }
 
-/// Words in `class` or `id` values that mark comment sections.
-const COMMENT_WORDS: &[&str] =
-    &["comment", "comments", "commentlist", "disqus", "respond", "replies", "reply"];
+/// Whether a word of a `class` or `id` value marks a comment section: "comment…"
+/// (comments, commentlist, commentbody, comment-respond…, but not "commentary"), Disqus,
+/// WordPress's "respond" form, "replies".
+fn is_comment_word(w: &str) -> bool {
+    let w = w.to_ascii_lowercase();
+    (w.starts_with("comment") && !w.starts_with("commentary") && !w.starts_with("commentator"))
+        || matches!(w.as_str(), "disqus" | "respond" | "replies" | "reply")
+}
 
-/// Removes, before content scoring, the elements whose class or id contains one of `words`
-/// (split at spaces, `-` and `_`), unless they hold the page's `<h1>` or are the page's
-/// `<body>`, `<article>` or `<main>`: a site's wrapper named "has-comments" must not take
-/// the article with it.
-fn preclean(doc: &dom_query::Document, words: &[&str]) {
+/// Removes, before content scoring, the comment sections ([`is_comment_word`] in a `class`
+/// or `id`, split at spaces, `-` and `_`), unless they hold the page's `<h1>` or are the
+/// page's `<body>`, `<article>` or `<main>`: a site's wrapper named "has-comments" must not
+/// take the article with it.
+fn remove_comment_sections(doc: &dom_query::Document) {
     let mut keep = HashSet::new();
     for h1 in doc.select("h1").nodes() {
         keep.extend(h1.ancestors_it(None).map(|a| a.id));
+    }
+    for heading in doc.select("h2, h3, h4, h5").nodes() {
+        if is_comments_heading(&heading.text().split_whitespace().collect::<Vec<_>>().join(" ")) {
+            while let Some(next) = heading.next_sibling() {
+                next.remove_from_parent();
+            }
+            heading.remove_from_parent();
+        }
     }
     let named = doc.select("[class], [id]");
     for node in named.nodes() {
@@ -381,9 +435,15 @@ fn preclean(doc: &dom_query::Document, words: &[&str]) {
         }
         let attrs = [node.attr("class"), node.attr("id")];
         let hit = attrs.iter().flatten().any(|a| {
-            a.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
-                .any(|w| words.iter().any(|b| w.eq_ignore_ascii_case(b)))
+            a.split(|c: char| c.is_whitespace() || c == '-' || c == '_').any(is_comment_word)
         });
+        let heading = matches!(node.node_name().as_deref(), Some("h2" | "h3" | "h4" | "h5"));
+        if hit && heading {
+            // A thread laid out flat: the heading, then the comments as its siblings.
+            while let Some(next) = node.next_sibling() {
+                next.remove_from_parent();
+            }
+        }
         if hit {
             node.remove_from_parent();
         }
@@ -923,5 +983,28 @@ deux lignes.</p><p>Second paragraphe.</p></article><footer>Mentions légales</fo
         let (body, _) = container_text(&mut doc, &out, &mut fallback_used);
         assert!(fallback_used);
         assert!(body.split_whitespace().count() > 100);
+    }
+
+    #[test]
+    fn flat_comment_threads_are_cut_at_their_heading() {
+        let comments: String = (0..15)
+            .map(|i| format!("<div class=\"commentbody by-r{i}\"><p>Reader {i}: a long opinion on the data protection law that goes on and on for a while.</p></div><p class=\"posted\">Posted by: r{i}</p>"))
+            .collect();
+        let page = format!(
+            r#"<html><body><div id="main"><h1>Title</h1>{}
+<h2>3 Responses to “Title”</h2><p>First reply in a flat thread, long enough to count as text here.</p>
+<div class="commentform"><h2 id="comments">Comments</h2></div>{comments}</div></body></html>"#,
+            para(4, "Article")
+        );
+        let ex = extract(&page);
+        assert!(ex.body.contains("Article sentence"), "{}", ex.body);
+        for gone in ["Reader", "First reply", "Responses", "Posted by"] {
+            assert!(!ex.body.contains(gone), "{gone} in {}", ex.body);
+        }
+        assert!(is_comments_heading("12 Comments"));
+        assert!(is_comments_heading("Comments (3)"));
+        assert!(is_comments_heading("Leave a Reply"));
+        assert!(!is_comments_heading("Comments from the minister"));
+        assert!(is_comment_word("commentlist") && !is_comment_word("commentary"));
     }
 }
