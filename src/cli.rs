@@ -45,6 +45,9 @@ enum Command {
     Extract(ExtractArgs),
     /// Show what the index holds.
     Status(StatusArgs),
+    /// Measure ranking on a test collection (documents, queries, relevance judgments):
+    /// MAP, nDCG@10, P@10, Recall@100.
+    Eval(EvalArgs),
     /// Add or replace single articles: files, or JSON lines on stdin (`-`).
     Add(AddArgs),
     /// Remove articles by id (or by url).
@@ -174,6 +177,28 @@ struct ExtractArgs {
 }
 
 #[derive(Args, Debug)]
+struct EvalArgs {
+    /// The documents: any input Gazette indexes, e.g. docs.jsonl.zst with id, title, body.
+    #[arg(long)]
+    docs: PathBuf,
+    /// The queries: JSON Lines {"id", "text"}, or id<TAB>text lines.
+    #[arg(long)]
+    queries: PathBuf,
+    /// The relevance judgments: query_id doc_id grade (tab- or space-separated).
+    #[arg(long)]
+    qrels: PathBuf,
+    /// Also write the TREC run (query_id Q0 doc_id rank score gazette) to this file.
+    #[arg(long, value_name = "FILE")]
+    run_out: Option<PathBuf>,
+    /// Documents retrieved per query.
+    #[arg(long, default_value_t = 1000)]
+    depth: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct StatusArgs {
     /// Print one JSON object.
     #[arg(long)]
@@ -218,6 +243,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(args) => cmd_search(&dir, explicit, args),
         Command::Extract(args) => cmd_extract(args),
         Command::Status(args) => cmd_status(&dir, args),
+        Command::Eval(args) => cmd_eval(args),
         Command::Add(args) => cmd_add(&dir, args),
         Command::Remove(args) => cmd_remove(&dir, args),
         #[cfg(feature = "server")]
@@ -507,6 +533,42 @@ fn cmd_extract(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn cmd_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use gazette::eval;
+    let qrels = eval::read_qrels(&args.qrels)?;
+    let queries = eval::read_queries(&args.queries)?;
+    let tmp = tempfile::tempdir()?;
+    let start = std::time::Instant::now();
+    let index = eval::index_collection(&tmp.path().join("index"), &args.docs)?;
+    let indexed = start.elapsed();
+    let start = std::time::Instant::now();
+    let run = eval::run_queries(&index, &queries, args.depth)?;
+    let searched = start.elapsed();
+    if let Some(path) = &args.run_out {
+        std::fs::write(path, eval::format_run(&run, "gazette"))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let m = eval::evaluate(&qrels, &run);
+    tracing::info!(
+        "indexed in {:.2} s, {} queries in {:.2} s",
+        indexed.as_secs_f64(),
+        queries.len(),
+        searched.as_secs_f64()
+    );
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &m)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "queries     {}", m.queries)?;
+        writeln!(out, "map         {:.4}", m.map)?;
+        writeln!(out, "ndcg@10     {:.4}", m.ndcg10)?;
+        writeln!(out, "p@10        {:.4}", m.p10)?;
+        writeln!(out, "recall@100  {:.4}", m.recall100)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_status(dir: &Path, args: StatusArgs) -> anyhow::Result<ExitCode> {

@@ -37,6 +37,16 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A file that is not an article (relevance judgments, a query list…) is malformed.
+    #[error("{}{}: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: Option<u64>,
+        /// What was wrong.
+        reason: String,
+    },
     /// The query could not be understood.
     #[error("invalid query: {0}")]
     Query(String),
@@ -92,6 +102,7 @@ impl Error {
         matches!(
             self,
             Error::Parse { .. }
+                | Error::BadFile { .. }
                 | Error::Query(_)
                 | Error::InvalidOption(_)
                 | Error::IndexNotFound(_)

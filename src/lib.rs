@@ -40,6 +40,7 @@
 pub mod analysis;
 pub mod article;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod ingest;
 pub mod passage;

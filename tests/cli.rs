@@ -259,3 +259,68 @@ fn add_and_remove_single_articles() {
         assert!(v.get(key).is_some(), "status has {key}: {v}");
     }
 }
+
+/// `gazette eval` on a collection small enough to check by hand: three documents, two
+/// judged queries (one whose only relevant document matches none of its words).
+#[test]
+fn eval_prints_the_measures_and_writes_the_run() {
+    let dir = crate::util::temp_tree(&[
+        (
+            "docs.jsonl",
+            br#"{"id": "d1", "title": "Mistral memorandum", "body": "Morocco signed a memorandum with Mistral AI on artificial intelligence."}
+{"id": "d2", "title": "OpenAI talks", "body": "Moroccan officials met OpenAI in New York during the General Assembly."}
+{"id": "d3", "title": "Data law", "body": "Law 09-08 protects personal data; the CNDP supervises it."}
+"#,
+        ),
+        ("queries.jsonl", b"{\"id\": \"1\", \"text\": \"Mistral memorandum?\"}\n{\"id\": \"2\", \"text\": \"weather (rain)\"}\n"),
+        ("qrels.tsv", b"1\td1\t2\n1\td2\t0\n2\td3\t1\n"),
+    ]);
+    let p = |f: &str| dir.path().join(f);
+    let out = gazette()
+        .arg("eval")
+        .arg("--docs")
+        .arg(p("docs.jsonl"))
+        .arg("--queries")
+        .arg(p("queries.jsonl"))
+        .arg("--qrels")
+        .arg(p("qrels.tsv"))
+        .arg("--run-out")
+        .arg(p("run.txt"))
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let m: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    // Query 1 finds d1 first: AP 1, nDCG 1, P@10 0.1, R@100 1. Query 2 finds nothing: 0.
+    assert_eq!(m["queries"], 2);
+    assert_eq!(m["map"], 0.5);
+    assert_eq!(m["ndcg@10"], 0.5);
+    assert_eq!(m["p@10"], 0.05);
+    assert_eq!(m["recall@100"], 0.5);
+    let run = std::fs::read_to_string(p("run.txt")).unwrap();
+    assert!(run.starts_with("1 Q0 d1 1 "), "{run}");
+    assert!(run.trim_end().ends_with(" gazette"), "{run}");
+}
+
+#[test]
+fn eval_names_the_bad_line_of_a_qrels_file() {
+    let dir = crate::util::temp_tree(&[
+        ("docs.jsonl", b"{\"id\": \"d1\", \"title\": \"t\", \"body\": \"some text\"}\n"),
+        ("queries.jsonl", b"{\"id\": \"1\", \"text\": \"text\"}\n"),
+        ("qrels.tsv", b"1\td1\t1\n1\td1\thigh\n"),
+    ]);
+    let p = |f: &str| dir.path().join(f);
+    gazette()
+        .arg("eval")
+        .arg("--docs")
+        .arg(p("docs.jsonl"))
+        .arg("--queries")
+        .arg(p("queries.jsonl"))
+        .arg("--qrels")
+        .arg(p("qrels.tsv"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("qrels.tsv:2: grade \"high\" is not a number"));
+}

@@ -427,3 +427,20 @@ fn collect_groups(ast: &UserInputAst, negated: bool, out: &mut Vec<TermGroup>) {
         }
     }
 }
+
+/// A query as plain words: lowercased (so `AND`, `OR`, `NOT` are words) and with the query
+/// syntax's characters (`+ - : " ( ) [ ] { } ^ ~ * ? \ / !`…) turned into spaces, so any
+/// text (a question, a title pasted from a page) is searched as its words OR'ed.
+///
+/// ```
+/// assert_eq!(gazette::search::free_text("What is \"AI\" (in Morocco)?"), "what is ai in morocco");
+/// ```
+pub fn free_text(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| if "+-:\"()[]{}^~*?\\/!`<>=&|".contains(c) { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
