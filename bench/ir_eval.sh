@@ -7,6 +7,7 @@
 # query as free text, 1000 articles per query), checks the figures with
 # ../shared/anchors/trec_eval.py on the run file written, and prints a Markdown table with the
 # best anchor's nDCG@10 (from ../shared/anchors/README.md) beside Gazette's.
+# Env: DEFAULT_LANG=en passes --default-lang en (the collections are English).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${SHARED:-../shared}
@@ -20,7 +21,8 @@ for dir in "$shared"/corpora/ir-*; do
   name=$(basename "$dir")
   run="$work/$name.run"
   json=$("$bin" eval --docs "$dir/docs.jsonl.zst" --queries "$dir/queries.jsonl" \
-    --qrels "$dir/qrels.tsv" --run-out "$run" --json 2>"$work/$name.err")
+    --qrels "$dir/qrels.tsv" --run-out "$run" --json ${DEFAULT_LANG:+--default-lang "$DEFAULT_LANG"} \
+    2>"$work/$name.err")
   check=$(python3 "$shared/anchors/trec_eval.py" "$dir/qrels.tsv" "$run" --json)
   best=$(grep -E "^\| $name \|" "$shared/anchors/README.md" | awk -F'|' '{gsub(/ /,"",$(NF-1)); print $(NF-1)}')
   python3 - "$name" "$json" "$check" "$best" <<'PY'

@@ -113,6 +113,10 @@ struct IndexArgs {
     /// Fail (exit 2, commit nothing) on any bad input instead of skipping it.
     #[arg(long)]
     strict: bool,
+    /// Language of the articles that declare none when detection is unsure (short texts),
+    /// e.g. `en`; without it they are indexed unstemmed.
+    #[arg(long, value_name = "CODE")]
+    default_lang: Option<String>,
     /// Delete the index and build it anew.
     #[arg(long)]
     rebuild: bool,
@@ -193,6 +197,10 @@ struct EvalArgs {
     /// Documents retrieved per query.
     #[arg(long, default_value_t = 1000)]
     depth: usize,
+    /// Language of the documents that declare none when detection is unsure (the shared
+    /// collections are English: `--default-lang en`).
+    #[arg(long, value_name = "CODE")]
+    default_lang: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -275,6 +283,7 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
         threads: args.threads,
         strict: args.strict,
         commit_every_bytes: (args.commit_every * 1e6) as u64,
+        default_lang: args.default_lang,
     };
     build(&index, &paths, &opts)?;
     if args.watch {
@@ -541,7 +550,7 @@ fn cmd_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let queries = eval::read_queries(&args.queries)?;
     let tmp = tempfile::tempdir()?;
     let start = std::time::Instant::now();
-    let index = eval::index_collection(&tmp.path().join("index"), &args.docs)?;
+    let index = eval::index_collection(&tmp.path().join("index"), &args.docs, args.default_lang)?;
     let indexed = start.elapsed();
     let start = std::time::Instant::now();
     let run = eval::run_queries(&index, &queries, args.depth)?;

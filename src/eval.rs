@@ -177,10 +177,15 @@ pub fn format_run(run: &Run, tag: &str) -> String {
 }
 
 /// Indexes a collection's documents (any input Gazette reads, e.g. `docs.jsonl.zst` with
-/// `id`, `title`, `body`) into a new index in `dir`.
-pub fn index_collection(dir: &Path, docs: &Path) -> Result<NewsIndex> {
+/// `id`, `title`, `body`) into a new index in `dir`; `default_lang` as in [`IndexOptions`].
+pub fn index_collection(
+    dir: &Path,
+    docs: &Path,
+    default_lang: Option<String>,
+) -> Result<NewsIndex> {
     let index = NewsIndex::create(dir)?;
-    let summary = index_paths(&index, &[PathBuf::from(docs)], &IndexOptions::default(), &())?;
+    let opts = IndexOptions { default_lang, ..IndexOptions::default() };
+    let summary = index_paths(&index, &[PathBuf::from(docs)], &opts, &())?;
     if summary.articles == 0 {
         return Err(Error::InvalidOption(format!("no documents found in {}", docs.display())));
     }

@@ -135,3 +135,27 @@ fn an_id_seen_twice_in_one_run_is_held_once_last_version_wins() {
     assert_eq!(hits.hits[0].title, "second");
     assert_eq!(index.article(&"x".into()).unwrap().unwrap().body, "gamma version");
 }
+
+/// Articles that declare no language and are too short to detect take `default_lang`, so
+/// they are stemmed like the rest ("engines" finds "engine"); declared languages are kept.
+#[test]
+fn default_lang_applies_to_articles_without_a_language() {
+    let dir = temp_tree(&[
+        ("a.txt", b"Wing\n\nengine tests"),
+        ("b.md", b"---\ntitle: Moteur\nlang: fr\n---\nessais moteur"),
+    ]);
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let opts = IndexOptions {
+        threads: 1,
+        heap_bytes: 50_000_000,
+        default_lang: Some("EN".into()),
+        ..IndexOptions::default()
+    };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    let langs = index.status().unwrap().languages;
+    assert_eq!(langs.get("en"), Some(&1), "{langs:?}");
+    assert_eq!(langs.get("fr"), Some(&1), "{langs:?}");
+    let hits = index.search(&SearchRequest::new("engines")).unwrap();
+    assert_eq!(hits.total_hits, 1);
+}

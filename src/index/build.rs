@@ -29,6 +29,9 @@ pub struct IndexOptions {
     pub commit_every_bytes: u64,
     /// Fail the run (and commit nothing) if any input problem is met.
     pub strict: bool,
+    /// Language given to articles that declare none and whose language detection is unsure
+    /// (short texts): `None` leaves them unstemmed, in the `xx` field.
+    pub default_lang: Option<String>,
 }
 
 impl Default for IndexOptions {
@@ -38,6 +41,7 @@ impl Default for IndexOptions {
             threads: 0,
             commit_every_bytes: 512 * 1024 * 1024,
             strict: false,
+            default_lang: None,
         }
     }
 }
@@ -128,6 +132,7 @@ struct Run<'a> {
     root_keys: HashMap<PathBuf, String>,
     old: HashMap<String, BTreeMap<String, FileEntry>>,
     progress: &'a dyn Progress,
+    default_lang: Option<String>,
     seen: Mutex<HashSet<String>>,
     accs: Mutex<HashMap<FileKey, FileAcc>>,
     /// Per JSON Lines file read again: line hash → line index in the old entry.
@@ -171,6 +176,14 @@ impl Run<'_> {
         let mut unit_bytes = 0;
         let mut written = 0;
         for article in articles {
+            let with_lang;
+            let article = match (&article.lang, &self.default_lang) {
+                (None, Some(lang)) => {
+                    with_lang = Article { lang: Some(lang.clone()), ..article.clone() };
+                    &with_lang
+                }
+                _ => article,
+            };
             match up.upsert_if_changed(article) {
                 Ok((change, n)) => {
                     let counter = match change {
@@ -337,6 +350,7 @@ pub fn index_paths(
         root_keys: paths.iter().map(|p| (p.clone(), root_key(p))).collect(),
         old: old_roots.into_iter().collect(),
         progress,
+        default_lang: opts.default_lang.as_deref().and_then(crate::ingest::normalize_lang),
         seen: Mutex::new(HashSet::new()),
         accs: Mutex::new(HashMap::new()),
         line_maps: Mutex::new(HashMap::new()),
