@@ -227,16 +227,16 @@ const MAX_SCORED_ELEMENTS: usize = 250_000;
 /// The article found by content scoring (dom_smoothie, a port of Mozilla's Readability),
 /// after Gazette's rules, as paragraphs; `None` when it finds no text.
 ///
-/// Before scoring, comment sections are removed ([`remove_comment_sections`]): on a page with a short
-/// article and long comments the comments would otherwise win. The character threshold
-/// under which Readability retries with looser rules is 250 (Readability.js: 500; the
-/// readability-lxml port: 250): short news items are common, and the looser rules are what
-/// let comments and link lists in.
+/// Before scoring, comment sections are removed ([`remove_comment_sections`]): on a page
+/// with a short article and long comments the comments would otherwise win. The character
+/// threshold under which Readability retries with looser rules is 150 (Readability.js: 500;
+/// the readability-lxml port: 250): short news items are common, and the looser rules are
+/// what let comments and link lists in (BENCHMARKS.md has the figures).
 fn readability(html: &str, url: Option<&str>) -> Option<String> {
     let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
     let result = catch_unwind(AssertUnwindSafe(|| {
         let cfg = dom_smoothie::Config {
-            char_threshold: 250,
+            char_threshold: 150,
             max_elements_to_parse: MAX_SCORED_ELEMENTS,
             ..Default::default()
         };
@@ -251,7 +251,7 @@ fn readability(html: &str, url: Option<&str>) -> Option<String> {
 
 /// Share of a block's text (non-space characters) in links above which the block is a list
 /// of links to elsewhere (other headlines, tags, "read more") rather than article text.
-const MAX_LINK_DENSITY: f32 = 0.6;
+const MAX_LINK_DENSITY: f32 = 0.7;
 
 /// Renders the article HTML found by content scoring as paragraphs (one per block element,
 /// headings, captions and quotes included), after dropping the blocks made mostly of links,
