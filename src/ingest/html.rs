@@ -1,5 +1,9 @@
-//! HTML pages to `Article`s: metadata from `<head>` and JSON-LD, the article's text from
-//! JSON-LD `articleBody`, `<article>`, `<main>` or the whole `<body>`, rendered by html2text.
+//! HTML pages to `Article`s: metadata from `<head>`, JSON-LD and the url (scraper); the
+//! article's text found by content scoring (dom_smoothie, a Readability port) after comment
+//! sections are removed, then cleaned by Gazette's rules (link-dense blocks, furniture lines,
+//! flat comment threads); JSON-LD `articleBody` when scoring finds much less; else the
+//! largest `<article>`/`<main>` or the whole `<body>` after boilerplate removal, rendered by
+//! html2text. Measured against the anchors in BENCHMARKS.md ("HTML main text").
 //!
 //! Boilerplate stripping lives only here.
 
