@@ -9,6 +9,8 @@ article's rank gives MRR@10 and success@10. French queries also run unaccented, 
 type them.
 
     python3 bench/known_item.py [--sample 500] [--seed 7] [--sets news-fr-gilets-jaunes ...]
+
+GAZETTE_BIN=path/to/gazette runs that binary instead of building target/release/gazette.
 """
 import argparse
 import collections
@@ -113,8 +115,10 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--sets", nargs="*", default=DEFAULT_SETS)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=REPO, check=True)
-    gazette = os.path.join(REPO, "target", "release", "gazette")
+    gazette = os.environ.get("GAZETTE_BIN")
+    if not gazette:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=REPO, check=True)
+        gazette = os.path.join(REPO, "target", "release", "gazette")
     print("| set | queries | query form | plain MRR@10 | per-language MRR@10 | plain success@10 | per-language success@10 |")
     print("|---|---:|---|---:|---:|---:|---:|")
     for name in args.sets:

@@ -7,7 +7,7 @@
 //! | `gz_fr` | Unicode words, lowercase, elisions (`l'`, `d'`, `qu'`…) dropped, French stop words, French stemmer, then ASCII folding |
 //! | `gz_ar` | Unicode words, Arabic normalization, proclitic stripping (`و ف ب ك ل` + `ال`), Arabic stop words, Arabic stemmer |
 //! | `gz_xx` | other languages: Unicode words, lowercase, Arabic normalization, ASCII folding (no stemming) |
-//! | `gz_exact` | every language, unstemmed: the same as `gz_xx`, for names and quoted phrases |
+//! | `gz_exact` | every language, unstemmed: `gz_xx` without English, French and Arabic stop words, for names and quoted phrases |
 //! | `gz_keyword` | the whole value, lowercased (source and language filters) |
 
 use tantivy::tokenizer::{
@@ -31,7 +31,7 @@ pub const KEYWORD: &str = "gz_keyword";
 
 /// Version of the analysis chains; bump it whenever a chain changes what it produces, so
 /// indexes built with the old chains are rebuilt.
-pub const ANALYSIS_VERSION: u32 = 2;
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// Tokens longer than this many bytes are dropped (URLs, base64 blobs).
 const MAX_TOKEN_BYTES: usize = 60;
@@ -369,9 +369,20 @@ pub fn analyzer_for(profile: Profile, name: &str) -> Option<TextAnalyzer> {
             .filter(MapFilter(arabic_stop))
             .filter(Stemmer::new(Language::Arabic))
             .build(),
-        OTHER | EXACT => base()
+        OTHER => base()
             .filter(LowerCaser)
             .filter(MapFilter(normalize_arabic))
+            .filter(AsciiFoldingFilter)
+            .build(),
+        // The exact field is shared by every language and matched by every query: stop
+        // words of the three languages would match nearly every passage there, at 4 times
+        // the weight of the language fields (BENCHMARKS.md, issue 6).
+        EXACT => base()
+            .filter(LowerCaser)
+            .filter(MapFilter(normalize_arabic))
+            .filter(StopWordFilter::new(Language::English)?)
+            .filter(StopWordFilter::new(Language::French)?)
+            .filter(MapFilter(arabic_stop))
             .filter(AsciiFoldingFilter)
             .build(),
         KEYWORD => TextAnalyzer::builder(RawTokenizer::default()).filter(LowerCaser).build(),
@@ -469,5 +480,17 @@ mod tests {
         let toks = analyze(FR, text);
         let last = toks.last().unwrap();
         assert_eq!(&text[last.start..last.end], "IA");
+    }
+
+    /// Stop words of the three languages are not indexed in `exact`: a query written as a
+    /// sentence must not match every passage there (issue 6, BENCHMARKS.md).
+    #[test]
+    fn exact_drops_stop_words_of_every_language() {
+        let terms: Vec<String> =
+            analyze(EXACT, "Is the Protection des Données في المغرب of OpenAI")
+                .into_iter()
+                .map(|t| t.term)
+                .collect();
+        assert_eq!(terms, ["protection", "donnees", "المغرب", "openai"]);
     }
 }
