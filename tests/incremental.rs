@@ -280,3 +280,43 @@ fn removing_a_line_removes_one_article_and_keeps_the_others() {
     assert_eq!(counts(&s), (0, 0, 1, 49));
     assert_eq!(index.stats().unwrap().articles, 49);
 }
+
+/// A file written after the last run but before the watcher is registered raises no event;
+/// `watch` must still index it (its first, catch-up run). This race made
+/// `watch_indexes_changes_and_stops_cleanly` fail on a loaded machine.
+#[test]
+fn watch_catches_up_with_changes_made_before_it_started() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    run(&index, &[dir.path()]);
+    std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
+    let stop = AtomicBool::new(false);
+    let mut batches = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline && index.stats().map_or(0, |st| st.articles) < 2 {
+                let _ = index.reload();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        gazette::index::watch(
+            &index,
+            &[dir.path().to_path_buf()],
+            &opts(),
+            Duration::from_millis(100),
+            &(),
+            &stop,
+            &mut |s: &IndexSummary| batches.push(s.added),
+        )
+        .unwrap();
+    });
+    // The catch-up run adds b.txt; a late event for the same write may add a no-op batch.
+    assert_eq!(batches.first(), Some(&1), "{batches:?}");
+    assert_eq!(batches.iter().sum::<u64>(), 1, "{batches:?}");
+    index.reload().unwrap();
+    assert_eq!(index.stats().unwrap().articles, 2);
+}

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 
 /// Watches `paths` and runs an incremental [`index_paths`] over them after each burst of
 /// changes (once `debounce` has passed without a new event), calling `on_batch` with each
-/// run's summary. Returns when `stop` becomes true (checked at least every 200 ms); a batch
+/// run's summary. Once the watchers are registered, a first run catches up with changes
+/// made before (reported through `on_batch` only if it changed something). Returns when `stop` becomes true (checked at least every 200 ms); a batch
 /// in progress always completes its commit first.
 pub fn watch(
     index: &NewsIndex,
@@ -32,6 +33,12 @@ pub fn watch(
             path: path.clone(),
             source: std::io::Error::other(e.to_string()),
         })?;
+    }
+    // Changes made after the caller's last run but before the watchers were registered
+    // raise no event: one catch-up run (cheap when nothing changed) covers them.
+    let summary = index_paths(index, paths, opts, progress)?;
+    if summary.added + summary.updated + summary.removed > 0 {
+        on_batch(&summary);
     }
     while !stop.load(Ordering::Relaxed) {
         match rx.recv_timeout(Duration::from_millis(200)) {
