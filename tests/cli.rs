@@ -260,6 +260,18 @@ fn add_and_remove_single_articles() {
     }
 }
 
+/// `gazette eval` on the docs.jsonl, queries.jsonl and qrels.tsv of `dir`.
+fn eval_in(dir: &Path) -> Command {
+    let mut cmd = gazette();
+    cmd.arg("eval");
+    for (flag, file) in
+        [("--docs", "docs.jsonl"), ("--queries", "queries.jsonl"), ("--qrels", "qrels.tsv")]
+    {
+        cmd.arg(flag).arg(dir.join(file));
+    }
+    cmd
+}
+
 /// `gazette eval` on a collection small enough to check by hand: three documents, two
 /// judged queries (one whose only relevant document matches none of its words).
 #[test]
@@ -276,14 +288,7 @@ fn eval_prints_the_measures_and_writes_the_run() {
         ("qrels.tsv", b"1\td1\t2\n1\td2\t0\n2\td3\t1\n"),
     ]);
     let p = |f: &str| dir.path().join(f);
-    let out = gazette()
-        .arg("eval")
-        .arg("--docs")
-        .arg(p("docs.jsonl"))
-        .arg("--queries")
-        .arg(p("queries.jsonl"))
-        .arg("--qrels")
-        .arg(p("qrels.tsv"))
+    let out = eval_in(dir.path())
         .arg("--run-out")
         .arg(p("run.txt"))
         .arg("--json")
@@ -311,15 +316,7 @@ fn eval_names_the_bad_line_of_a_qrels_file() {
         ("queries.jsonl", b"{\"id\": \"1\", \"text\": \"text\"}\n"),
         ("qrels.tsv", b"1\td1\t1\n1\td1\thigh\n"),
     ]);
-    let p = |f: &str| dir.path().join(f);
-    gazette()
-        .arg("eval")
-        .arg("--docs")
-        .arg(p("docs.jsonl"))
-        .arg("--queries")
-        .arg(p("queries.jsonl"))
-        .arg("--qrels")
-        .arg(p("qrels.tsv"))
+    eval_in(dir.path())
         .assert()
         .code(2)
         .stderr(predicate::str::contains("qrels.tsv:2: grade \"high\" is not a number"));
