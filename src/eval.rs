@@ -107,10 +107,10 @@ pub fn read_queries(path: &Path) -> Result<Vec<(String, String)>> {
 
 /// Sorts a query's documents as `trec_eval` does: score descending, then document id
 /// descending.
-fn ranked(docs: &[(String, f64)]) -> Vec<&str> {
+fn ranked(docs: &[(String, f64)]) -> Vec<&(String, f64)> {
     let mut docs: Vec<&(String, f64)> = docs.iter().collect();
     docs.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
-    docs.into_iter().map(|(d, _)| d.as_str()).collect()
+    docs
 }
 
 /// Computes the measures of `run` against `qrels`.
@@ -125,7 +125,7 @@ pub fn evaluate(qrels: &Qrels, run: &Run) -> Metrics {
         }
         queries += 1;
         let Some(docs) = run.get(qid) else { continue };
-        let docs = ranked(docs);
+        let docs: Vec<&str> = ranked(docs).into_iter().map(|(d, _)| d.as_str()).collect();
         let grade = |d: &str| rels.get(d).copied().unwrap_or(0);
         let (mut hits, mut ap) = (0usize, 0.0f64);
         for (i, d) in docs.iter().enumerate() {
@@ -167,9 +167,7 @@ pub fn format_run(run: &Run, tag: &str) -> String {
     let mut out = String::new();
     let sorted: BTreeMap<&String, &Vec<(String, f64)>> = run.iter().collect();
     for (qid, docs) in sorted {
-        let mut docs: Vec<&(String, f64)> = docs.iter().collect();
-        docs.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
-        for (rank, (doc, score)) in docs.iter().enumerate() {
+        for (rank, (doc, score)) in ranked(docs).into_iter().enumerate() {
             let _ = writeln!(out, "{qid} Q0 {doc} {} {score:.6} {tag}", rank + 1);
         }
     }

@@ -91,7 +91,12 @@ fn meta(doc: &Html, selectors: &[&str]) -> Option<String> {
 }
 
 fn element_text(e: ElementRef<'_>) -> String {
-    e.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" ")
+    squash(&e.text().collect::<Vec<_>>().join(" "))
+}
+
+/// Collapses every run of whitespace to one space and trims the ends.
+fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Extracts title, metadata and main text from a decoded HTML page.
@@ -281,11 +286,7 @@ fn clean_content(content: &str) -> String {
     // One paragraph per line: the formatter ends blocks with a blank line, and list
     // items, captions and `<br>` with a single newline; all are units of their own.
     let text = doc.formatted_text();
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<String> = text.lines().map(squash).filter(|l| !l.is_empty()).collect();
     let mut paras: Vec<&str> =
         lines.iter().map(String::as_str).filter(|p| !is_furniture(p)).collect();
     // Comment threads laid out flat after the article ("Comments", then one paragraph per
@@ -422,7 +423,7 @@ fn remove_comment_sections(doc: &dom_query::Document) {
         keep.extend(h1.ancestors_it(None).map(|a| a.id));
     }
     for heading in doc.select("h2, h3, h4, h5").nodes() {
-        if is_comments_heading(&heading.text().split_whitespace().collect::<Vec<_>>().join(" ")) {
+        if is_comments_heading(&squash(&heading.text())) {
             while let Some(next) = heading.next_sibling() {
                 next.remove_from_parent();
             }
@@ -598,15 +599,11 @@ pub(crate) fn normalize_paragraphs(text: &str) -> String {
     if !current.is_empty() {
         paras.push(current.join(" "));
     }
-    paras
-        .iter()
-        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect::<Vec<_>>()
-        .join("\n\n")
+    paras.iter().map(|p| squash(p)).collect::<Vec<_>>().join("\n\n")
 }
 
 fn strip_site_suffix(title: &str, site: Option<&str>) -> String {
-    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = squash(title);
     for sep in [" | ", " - ", " – ", " — ", " :: ", " · "] {
         if let Some(pos) = title.rfind(sep) {
             let (head, tail) = (&title[..pos], &title[pos + sep.len()..]);
