@@ -16,7 +16,7 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DateTime, TantivyDocument, Term};
+use tantivy::{DateTime, Term};
 use time::OffsetDateTime;
 
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
@@ -330,7 +330,7 @@ impl NewsIndex {
         highlighter: &Highlighter,
     ) -> Result<Hit> {
         let f = self.fields();
-        let best: TantivyDocument = searcher.doc(matches.best[0].addr)?;
+        let best = self.stored_doc(searcher, matches.best[0].addr)?;
         let id = best.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
         let article = self.article_in(searcher, &ArticleId(id.to_string()))?.ok_or_else(|| {
             Error::NotAnIndex {
@@ -340,7 +340,7 @@ impl NewsIndex {
         })?;
         let mut shown = Vec::new();
         for m in matches.best.iter().take(passages) {
-            let doc: TantivyDocument = searcher.doc(m.addr)?;
+            let doc = self.stored_doc(searcher, m.addr)?;
             let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
             let (start, end) = (num(f.span_start), num(f.span_end));
             let Some(text) = article.body.get(start..end) else { continue };
