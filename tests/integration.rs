@@ -6,11 +6,15 @@ mod util;
 #[cfg(feature = "server")]
 mod browser;
 mod cli;
+mod faults;
+#[cfg(feature = "server")]
+mod hostile;
 mod html;
 mod incremental;
 mod index;
 mod ingest;
 mod languages;
+mod properties;
 mod search;
 #[cfg(feature = "server")]
 mod server;
