@@ -283,9 +283,10 @@ impl NewsIndex {
         let lock_file = self.dir.join(LOCK_INFO);
         let writer = self.index.writer_with_num_threads(threads, heap).map_err(|e| match e {
             // Taking the lock failed for another reason than a holder (a read-only disk).
-            tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::IoError(io), _) => {
-                Error::io(self.dir.join(".tantivy-writer.lock"), clone_io(&io))
-            }
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::IoError(io),
+                _,
+            ) => Error::io(self.dir.join(".tantivy-writer.lock"), clone_io(&io)),
             tantivy::TantivyError::LockFailure(..) => {
                 let pid =
                     std::fs::read_to_string(&lock_file).ok().and_then(|s| s.trim().parse().ok());
@@ -369,8 +370,9 @@ impl NewsIndex {
         let searcher = self.searcher();
         let total: u64 = searcher.num_docs();
         let kind = Term::from_field_text(self.fields.kind, RECORD_KIND);
-        let articles =
-            searcher.search(&TermQuery::new(kind, IndexRecordOption::Basic), &Count)? as u64;
+        let articles = searcher
+            .search(&TermQuery::new(kind, IndexRecordOption::Basic), &Count)
+            .map_err(|e| damaged(&self.dir, e))? as u64;
         Ok(IndexStats { articles, passages: total.saturating_sub(articles) })
     }
 
@@ -440,7 +442,10 @@ pub(crate) fn damaged(dir: &Path, e: tantivy::TantivyError) -> Error {
             Error::Damaged { path: dir.join(p), reason: "the file is missing".into() }
         }
         tantivy::TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
-            Error::Damaged { path: dir.join(filepath), reason: first_sentence(io_error.to_string()) }
+            Error::Damaged {
+                path: dir.join(filepath),
+                reason: first_sentence(io_error.to_string()),
+            }
         }
         tantivy::TantivyError::DataCorruption(c) => {
             Error::Damaged { path: dir.to_path_buf(), reason: first_sentence(format!("{c:?}")) }

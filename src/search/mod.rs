@@ -88,6 +88,9 @@ impl SearchRequest {
     }
 }
 
+/// Deepest nesting of parentheses accepted in a query.
+pub const MAX_NESTING: usize = 32;
+
 /// Parses a date filter (`since` / `until`): `YYYY-MM-DD` or an RFC 3339 date-time. With
 /// `end_of_day`, a bare day means its last second (so `until=2025-09-12` includes that day).
 ///
@@ -240,12 +243,26 @@ impl NewsIndex {
         if req.passages > MAX_PASSAGES {
             return Err(Error::InvalidOption(format!("passages must be at most {MAX_PASSAGES}")));
         }
+        // The grammar's parser recurses per parenthesis: deep nesting would overflow the stack.
+        let depth = req.query.chars().fold((0usize, 0usize), |(d, max), c| match c {
+            '(' => (d + 1, max.max(d + 1)),
+            ')' => (d.saturating_sub(1), max),
+            _ => (d, max),
+        });
+        if depth.1 > MAX_NESTING {
+            return Err(Error::Query(format!(
+                "parentheses nested {} deep; the limit is {MAX_NESTING}",
+                depth.1
+            )));
+        }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
         check_fields(&ast)?;
         let query = self.build_query(ast.clone(), req)?;
         let searcher = self.searcher();
         let keep = req.passages.max(2);
-        let groups = searcher.search(&*query, &ArticleCollector { keep, facets: req.facets })?;
+        let groups = searcher
+            .search(&*query, &ArticleCollector { keep, facets: req.facets })
+            .map_err(|e| crate::index::damaged(self.dir(), e))?;
         let total_hits = groups.len();
         let facets =
             req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_ref())));
