@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::search::{Passage, SearchResults};
+use crate::search::{FacetCount, Passage, SearchResults};
 
 /// How to write text output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,6 +43,17 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         if let Some(loc) = hit.url.as_ref().or(hit.path.as_ref()) {
             writeln!(w, "   {}", paint(META, loc))?;
         }
+        if !hit.also_in.is_empty() {
+            let copies: Vec<String> = hit
+                .also_in
+                .iter()
+                .map(|c| match &c.source {
+                    Some(source) => format!("{source} ({})", c.id),
+                    None => c.id.to_string(),
+                })
+                .collect();
+            writeln!(w, "   {}", paint(META, &format!("also in: {}", copies.join("; "))))?;
+        }
         for p in &hit.passages {
             writeln!(w, "   > {}", marked(p, opts.color))?;
         }
@@ -53,6 +64,20 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         writeln!(w, "No articles match {:?}.", results.query)?;
     } else {
         writeln!(w, "{shown} of {} matching articles shown.", results.total_hits)?;
+    }
+    if let Some(facets) = &results.facets {
+        let line = |counts: &[FacetCount]| {
+            let parts: Vec<String> = counts.iter().map(|c| format!("{} {}", c.value, c.count)).collect();
+            if parts.is_empty() {
+                "-".to_string()
+            } else {
+                parts.join(", ")
+            }
+        };
+        writeln!(w)?;
+        writeln!(w, "{} {}", paint(TITLE, "sources: "), line(&facets.source))?;
+        writeln!(w, "{} {}", paint(TITLE, "languages:"), line(&facets.lang))?;
+        writeln!(w, "{} {}", paint(TITLE, "months:   "), line(&facets.month))?;
     }
     Ok(())
 }
