@@ -67,7 +67,8 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
     }
     if let Some(facets) = &results.facets {
         let line = |counts: &[FacetCount]| {
-            let parts: Vec<String> = counts.iter().map(|c| format!("{} {}", c.value, c.count)).collect();
+            let parts: Vec<String> =
+                counts.iter().map(|c| format!("{} {}", c.value, c.count)).collect();
             if parts.is_empty() {
                 "-".to_string()
             } else {
@@ -75,7 +76,7 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
             }
         };
         writeln!(w)?;
-        writeln!(w, "{} {}", paint(TITLE, "sources: "), line(&facets.source))?;
+        writeln!(w, "{} {}", paint(TITLE, "sources:  "), line(&facets.source))?;
         writeln!(w, "{} {}", paint(TITLE, "languages:"), line(&facets.lang))?;
         writeln!(w, "{} {}", paint(TITLE, "months:   "), line(&facets.month))?;
     }

@@ -18,7 +18,7 @@ use crate::index::fingerprint::hamming;
 
 /// The largest Hamming distance between the fingerprints of two articles collapsed as copies
 /// of one story (measured on the shared news sets: BENCHMARKS.md, "Syndicated copies").
-pub const COLLAPSE_DISTANCE: u32 = 3;
+pub const COLLAPSE_DISTANCE: u32 = 6;
 
 /// The recency factor of an undated article: as if it were one half-life old.
 pub const UNDATED_DECAY: f32 = 0.5;
@@ -119,7 +119,7 @@ struct Columns<'s> {
     open: HashMap<u32, (Column<u64>, Column<tantivy::DateTime>, Column<u64>)>,
 }
 
-impl<'s> Columns<'s> {
+impl Columns<'_> {
     fn facts(&mut self, addr: DocAddress) -> Result<Facts> {
         let segment = addr.segment_ord;
         if !self.open.contains_key(&segment) {
@@ -127,7 +127,8 @@ impl<'s> Columns<'s> {
                 return Ok(Facts { key: None, date: None, simhash: None });
             };
             let ff = reader.fast_fields();
-            self.open.insert(segment, (ff.u64("article_key")?, ff.date("date")?, ff.u64("simhash")?));
+            self.open
+                .insert(segment, (ff.u64("article_key")?, ff.date("date")?, ff.u64("simhash")?));
         }
         let Some((key, date, simhash)) = self.open.get(&segment) else {
             return Ok(Facts { key: None, date: None, simhash: None });

@@ -3,7 +3,9 @@
 //!
 //! - **When**: a plain word of the query (not quoted, not a prefix, not negated, not under a
 //!   field) of at least [`MIN_CHARS`] characters, which at most [`rare_limit`] passages
-//!   contain through any chain (stemmed fields, `exact`, title).
+//!   contain as written (in `exact` or the title). Stemmed matches do not count: a stemmer
+//!   maps some typos onto real words by accident (English turns "Mistrall" into "mistral"),
+//!   and what the user typed is still not a word of the index.
 //! - **Where**: candidates come from the term dictionaries of the `exact` and `title`
 //!   fields. Those hold every word as written (lowercased, accents and Arabic letter forms
 //!   folded, for every language), so a candidate is a real word that can be shown as a
@@ -27,7 +29,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, Term};
 
 use super::highlight::TermGroup;
-use crate::analysis::{self, Lang};
+use crate::analysis;
 use crate::error::Result;
 use crate::index::NewsIndex;
 
@@ -129,11 +131,8 @@ pub(crate) fn plan(
             did_you_mean = replace_word(&did_you_mean, &t.term, &same_case(&t.term, best));
         }
     }
-    let with_exact: Vec<&str> = expansions
-        .iter()
-        .filter(|(_, (df, _))| *df > 0)
-        .map(|(word, _)| word.as_str())
-        .collect();
+    let with_exact: Vec<&str> =
+        expansions.iter().filter(|(_, (df, _))| *df > 0).map(|(word, _)| word.as_str()).collect();
     let exact_first = if with_exact.is_empty() {
         None
     } else {
@@ -182,19 +181,11 @@ fn fuzzable(lit: &UserInputLiteral) -> Option<String> {
     }
 }
 
-/// Every (field, term) a query word is searched as: each language field through its chain,
-/// `exact` and `title`.
+/// The (field, term) pairs of a query word as written: in `exact` and `title`.
 fn field_terms(index: &NewsIndex, word: &str) -> Vec<(Field, String)> {
     let f = index.fields();
     let profile = index.profile();
     let mut out = Vec::new();
-    for lang in Lang::ALL {
-        if let Some(mut a) = analysis::analyzer_for(profile, lang.analyzer_name()) {
-            for t in analysis::analyze_with(&mut a, word) {
-                out.push((f.text(lang), t.term));
-            }
-        }
-    }
     if let Some(mut a) = analysis::analyzer_for(profile, analysis::EXACT) {
         for t in analysis::analyze_with(&mut a, word) {
             out.push((f.exact, t.term.clone()));
@@ -204,8 +195,8 @@ fn field_terms(index: &NewsIndex, word: &str) -> Vec<(Field, String)> {
     out
 }
 
-/// The number of passages a word matches through any field (an upper bound: a passage
-/// matching in two fields counts twice).
+/// The number of passages containing a word as written (an upper bound: a passage matching
+/// in its text and its title counts twice).
 fn passages_with(index: &NewsIndex, searcher: &Searcher, word: &str) -> Result<u64> {
     let mut total = 0;
     for (field, term) in field_terms(index, word) {
@@ -260,11 +251,16 @@ fn candidates(
         let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, folded), distance, true);
         for reader in searcher.segment_readers() {
             let inverted = reader.inverted_index(field)?;
-            let mut stream = inverted.terms().search(fuzzy.automaton()?).into_stream().map_err(tantivy::TantivyError::from)?;
+            let mut stream = inverted
+                .terms()
+                .search(fuzzy.automaton()?)
+                .into_stream()
+                .map_err(tantivy::TantivyError::from)?;
             while stream.advance() {
                 let Ok(word) = std::str::from_utf8(stream.key()) else { continue };
                 if word != folded {
-                    *found.entry(word.to_string()).or_default() += u64::from(stream.value().doc_freq);
+                    *found.entry(word.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
                 }
             }
         }
@@ -344,8 +340,8 @@ fn replace_word(text: &str, from: &str, to: &str) -> String {
     while let Some(at) = rest.find(from) {
         let before = rest[..at].chars().next_back();
         let after = rest[at + from.len()..].chars().next();
-        let bounded = !before.is_some_and(char::is_alphanumeric)
-            && !after.is_some_and(char::is_alphanumeric);
+        let bounded =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
         out.push_str(&rest[..at]);
         out.push_str(if bounded { to } else { from });
         rest = &rest[at + from.len()..];
@@ -367,7 +363,10 @@ mod tests {
 
     #[test]
     fn replaces_whole_words_only() {
-        assert_eq!(replace_word("Mistrall +Mistrall Mistralls", "Mistrall", "Mistral"), "Mistral +Mistral Mistralls");
+        assert_eq!(
+            replace_word("Mistrall +Mistrall Mistralls", "Mistrall", "Mistral"),
+            "Mistral +Mistral Mistralls"
+        );
     }
 
     #[test]
@@ -385,7 +384,10 @@ mod tests {
             out.into_iter().map(|w| w.folded).collect::<Vec<_>>()
         };
         assert_eq!(words("Mistrall"), ["mistrall"]);
-        assert_eq!(words("Données -Mistrall title:Mistrall \"Mistrall AI\" Mistr* 20255 the"), ["donnees"]);
+        assert_eq!(
+            words("Données -Mistrall title:Mistrall \"Mistrall AI\" Mistr* 20255 the"),
+            ["donnees"]
+        );
         assert!(words("AI Rabat").is_empty());
     }
 }

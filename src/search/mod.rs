@@ -23,11 +23,11 @@ use tantivy::{DateTime, TantivyDocument, Term};
 use time::OffsetDateTime;
 
 pub use self::arrange::{half_life, Sort, COLLAPSE_DISTANCE, UNDATED_DECAY};
-use self::arrange::{Arrangement, Arranged};
+use self::arrange::{Arranged, Arrangement};
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
 pub use self::fuzzy::FuzzyTerm;
-pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use self::highlight::{Highlighter, TermGroup};
+pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use crate::analysis::Lang;
 use crate::article::ArticleId;
 use crate::error::{Error, Result};
@@ -338,8 +338,11 @@ impl NewsIndex {
             exclude: extra.exclude,
         };
         let arranged = arrange::arrange(&searcher, ranked, &arrangement)?;
-        let total_hits =
-            if arrangement.collapse || extra.exclude.is_some() { arranged.len() } else { total_hits };
+        let total_hits = if arrangement.collapse || extra.exclude.is_some() {
+            arranged.len()
+        } else {
+            total_hits
+        };
 
         let mut groups = Vec::new();
         collect_groups(&ast, false, &mut groups);
@@ -369,7 +372,11 @@ impl NewsIndex {
     }
 
     /// The collapsed copies of a hit, as listed in [`Hit::also_in`].
-    fn copies(&self, searcher: &tantivy::Searcher, copies: &[ArticleMatches]) -> Result<Vec<Duplicate>> {
+    fn copies(
+        &self,
+        searcher: &tantivy::Searcher,
+        copies: &[ArticleMatches],
+    ) -> Result<Vec<Duplicate>> {
         let f = self.fields();
         let mut out = Vec::new();
         for m in copies.iter().take(MAX_COPIES) {

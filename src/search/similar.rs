@@ -2,8 +2,9 @@
 //!
 //! The article's title and body are analysed with the `exact` chain (words as written, stop
 //! words of every language dropped); each word is weighted by `(1 + ln tf) · idf`, with
-//! `idf` BM25's over passages, leaving out words in fewer than 2 passages (nothing else has
-//! them) or in more than a fifth of them (they tell nothing). The [`MAX_SIMILAR_TERMS`]
+//! `idf` BM25's over passages (so words found everywhere weigh little) and a title word
+//! counting 3 times, leaving out words in fewer than 2 passages (nothing else has them), and
+//! words said once when at least 10 are said more often. The [`MAX_SIMILAR_TERMS`]
 //! heaviest words become an ordinary query, `word^weight …`, run like any search — through
 //! every language chain, ranked by passages, highlighted, collapsed — without the article
 //! itself.
@@ -23,8 +24,10 @@ pub const MAX_SIMILAR_TERMS: usize = 25;
 
 /// Words in fewer passages than this are left out.
 const MIN_DOC_FREQ: u64 = 2;
-/// Words in more than this share of the passages are left out.
-const MAX_DOC_SHARE: f64 = 0.2;
+/// A word of the title counts as this many occurrences.
+const TITLE_TF: u32 = 3;
+/// With at least this many words occurring twice or more, words occurring once are left out.
+const MIN_REPEATED: usize = 10;
 
 /// What to look for: articles like the article `id`, with the options of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,20 +83,25 @@ impl NewsIndex {
         let Some(article) = self.article_in(&searcher, &req.id)? else {
             return Err(Error::ArticleNotFound(req.id.as_str().to_string()));
         };
-        let text = format!("{}\n\n{}", article.title, article.body);
         let mut tf: HashMap<String, u32> = HashMap::new();
         if let Some(mut a) = analysis::analyzer_for(self.profile(), analysis::EXACT) {
-            for t in analysis::analyze_with(&mut a, &text) {
-                if t.term.chars().count() >= 2 && !t.term.chars().all(|c| c.is_numeric()) {
-                    *tf.entry(t.term).or_default() += 1;
+            for (text, weight) in [(&article.title, TITLE_TF), (&article.body, 1)] {
+                for t in analysis::analyze_with(&mut a, text) {
+                    if t.term.chars().count() >= 2 && !t.term.chars().all(|c| c.is_numeric()) {
+                        *tf.entry(t.term).or_default() += weight;
+                    }
                 }
             }
         }
+        // Words said once are left out when the article has enough words said more often.
+        let min_tf = if tf.values().filter(|n| **n >= 2).count() >= MIN_REPEATED { 2 } else { 1 };
+        tf.retain(|_, n| *n >= min_tf);
         let n = searcher.num_docs().max(1);
         let mut weighted: Vec<(f64, String)> = Vec::new();
         for (term, count) in tf {
-            let df = searcher.doc_freq(&tantivy::Term::from_field_text(self.fields().exact, &term))?;
-            if df < MIN_DOC_FREQ || df as f64 > MAX_DOC_SHARE * n as f64 {
+            let df =
+                searcher.doc_freq(&tantivy::Term::from_field_text(self.fields().exact, &term))?;
+            if df < MIN_DOC_FREQ {
                 continue;
             }
             let idf = (1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln();
@@ -130,8 +138,7 @@ impl NewsIndex {
         search.collapse = req.collapse;
         search.facets = req.facets;
         search.fuzzy = false;
-        let extra =
-            Extra { exclude: Some(article_key(req.id.as_str())), shown_query: Some(query) };
+        let extra = Extra { exclude: Some(article_key(req.id.as_str())), shown_query: Some(query) };
         self.search_with(&search, &extra)
     }
 }

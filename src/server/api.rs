@@ -386,8 +386,8 @@ mod tests {
         assert_eq!(req.sources, ["A", "B"]);
         assert!(req.since.is_some() && req.until.is_none() && req.facets);
         assert!(req.fuzzy && req.collapse && req.sort == crate::Sort::Relevance);
-        let req = search_request(Some("q=a&sort=date&recent=30d&fuzzy=false&collapse=0"), 100)
-            .unwrap();
+        let req =
+            search_request(Some("q=a&sort=date&recent=30d&fuzzy=false&collapse=0"), 100).unwrap();
         assert_eq!(req.sort, crate::Sort::Date);
         assert_eq!(req.recent, Some(time::Duration::days(30)));
         assert!(!req.fuzzy && !req.collapse);
