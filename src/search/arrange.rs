@@ -113,10 +113,13 @@ struct Facts {
     simhash: Option<u64>,
 }
 
+/// One segment's fast columns: article key, date, fingerprint.
+type SegmentColumns = (Column<u64>, Column<tantivy::DateTime>, Column<u64>);
+
 /// Per-segment fast columns, opened on first use.
 struct Columns<'s> {
     searcher: &'s Searcher,
-    open: HashMap<u32, (Column<u64>, Column<tantivy::DateTime>, Column<u64>)>,
+    open: HashMap<u32, SegmentColumns>,
 }
 
 impl Columns<'_> {

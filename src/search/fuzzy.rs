@@ -226,10 +226,13 @@ fn articles_with(index: &NewsIndex, searcher: &Searcher, words: &[&str]) -> Resu
         let Some(reader) = searcher.segment_readers().get(addr.segment_ord as usize) else {
             continue;
         };
-        if !columns.contains_key(&addr.segment_ord) {
-            columns.insert(addr.segment_ord, reader.fast_fields().u64("article_key")?);
-        }
-        if let Some(key) = columns.get(&addr.segment_ord).and_then(|c| c.first(addr.doc_id)) {
+        let column = match columns.entry(addr.segment_ord) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(reader.fast_fields().u64("article_key")?)
+            }
+        };
+        if let Some(key) = column.first(addr.doc_id) {
             keys.insert(key);
         }
     }
