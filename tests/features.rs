@@ -13,7 +13,7 @@ fn ids(results: &gazette::SearchResults) -> Vec<&str> {
 
 fn rendered(results: &gazette::SearchResults) -> String {
     let mut out = Vec::new();
-    render::text(&mut out, results, TextOptions { color: false }).unwrap();
+    render::text(&mut out, results, TextOptions { color: false, ..Default::default() }).unwrap();
     String::from_utf8(out).unwrap().replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
 }
 
