@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::search::{Passage, SearchResults};
+use crate::search::{FacetCount, Passage, SearchResults};
 
 /// How right-to-left text (Arabic) is written to a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +65,17 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         meta.extend(hit.lang.clone());
         let meta = meta.join(" · ");
         let loc = hit.url.as_ref().or(hit.path.as_ref());
+        let also_in = (!hit.also_in.is_empty()).then(|| {
+            let copies: Vec<String> = hit
+                .also_in
+                .iter()
+                .map(|c| match &c.source {
+                    Some(source) => format!("{source} ({})", c.id),
+                    None => c.id.to_string(),
+                })
+                .collect();
+            format!("also in: {}", copies.join("; "))
+        });
         match opts.bidi {
             BidiMode::Logical => {
                 writeln!(w, "{rank}{}", paint(TITLE, title))?;
@@ -73,6 +84,9 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
                 }
                 if let Some(loc) = loc {
                     writeln!(w, "{INDENT}{}", paint(META, loc))?;
+                }
+                if let Some(also_in) = &also_in {
+                    writeln!(w, "{INDENT}{}", paint(META, also_in))?;
                 }
                 for p in &hit.passages {
                     writeln!(w, "{PASSAGE}{}", marked(p, opts.color))?;
@@ -89,6 +103,9 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
                 if let Some(loc) = loc {
                     writeln!(w, "{INDENT}{}", paint(META, loc))?;
                 }
+                if let Some(also_in) = &also_in {
+                    visual(w, &[(also_in, false)], INDENT, INDENT, width, Some(META), opts.color)?;
+                }
                 for p in &hit.passages {
                     let segments = segments(p);
                     visual(w, &segments, PASSAGE, PASSAGE_CONT, width, None, opts.color)?;
@@ -102,6 +119,21 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         writeln!(w, "No articles match {:?}.", results.query)?;
     } else {
         writeln!(w, "{shown} of {} matching articles shown.", results.total_hits)?;
+    }
+    if let Some(facets) = &results.facets {
+        let line = |counts: &[FacetCount]| {
+            let parts: Vec<String> =
+                counts.iter().map(|c| format!("{} {}", c.value, c.count)).collect();
+            if parts.is_empty() {
+                "-".to_string()
+            } else {
+                parts.join(", ")
+            }
+        };
+        writeln!(w)?;
+        writeln!(w, "{} {}", paint(TITLE, "sources:  "), line(&facets.source))?;
+        writeln!(w, "{} {}", paint(TITLE, "languages:"), line(&facets.lang))?;
+        writeln!(w, "{} {}", paint(TITLE, "months:   "), line(&facets.month))?;
     }
     Ok(())
 }

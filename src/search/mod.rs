@@ -6,8 +6,11 @@
 //! chain and matched against every language's passage field, the unstemmed `exact` field
 //! and the title. Search returns data (text, scores, byte ranges), never markup.
 
+mod arrange;
 mod collector;
+pub mod fuzzy;
 pub mod highlight;
+mod similar;
 
 use std::ops::Bound;
 use std::time::Instant;
@@ -19,8 +22,12 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DateTime, TantivyDocument, Term};
 use time::OffsetDateTime;
 
+pub use self::arrange::{half_life, Sort, COLLAPSE_DISTANCE, UNDATED_DECAY};
+use self::arrange::{Arranged, Arrangement};
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
+pub use self::fuzzy::FuzzyTerm;
 use self::highlight::{Highlighter, TermGroup};
+pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use crate::analysis::Lang;
 use crate::article::ArticleId;
 use crate::error::{Error, Result};
@@ -69,6 +76,17 @@ pub struct SearchRequest {
     /// Also count the matching articles per source, language and month
     /// ([`SearchResults::facets`]).
     pub facets: bool,
+    /// How hits are ordered: by relevance (default) or newest first.
+    pub sort: Sort,
+    /// Recency: multiply each article's score by `0.5^(age / half_life)` (age at
+    /// [`SearchRequest::now`]); undated articles get [`UNDATED_DECAY`]. See [`half_life`].
+    pub recent: Option<time::Duration>,
+    /// The instant ages are measured from (default: the time of the search).
+    pub now: Option<OffsetDateTime>,
+    /// Typo tolerance: search rare words with their fuzzy matches too (see [`fuzzy`]).
+    pub fuzzy: bool,
+    /// Collapse near-duplicate articles (syndicated copies) into one hit ([`Hit::also_in`]).
+    pub collapse: bool,
 }
 
 impl SearchRequest {
@@ -84,6 +102,11 @@ impl SearchRequest {
             langs: Vec::new(),
             sources: Vec::new(),
             facets: false,
+            sort: Sort::Relevance,
+            recent: None,
+            now: None,
+            fuzzy: true,
+            collapse: true,
         }
     }
 }
@@ -204,18 +227,41 @@ pub struct Hit {
     pub path: Option<String>,
     /// Language code.
     pub lang: Option<String>,
-    /// Article score: best passage plus a share of the second best.
+    /// Article score: best passage plus a share of the second best (times the recency
+    /// factor with [`SearchRequest::recent`]).
     pub score: f32,
     /// The best passages, best first.
     pub passages: Vec<Passage>,
+    /// Near-duplicates of this article collapsed into this hit (syndicated copies), best
+    /// first; empty without [`SearchRequest::collapse`].
+    pub also_in: Vec<Duplicate>,
 }
+
+/// A near-duplicate of a hit: another outlet's copy of the same story.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duplicate {
+    /// Article id.
+    pub id: ArticleId,
+    /// Title.
+    pub title: String,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Publication date (RFC 3339, UTC).
+    pub date: Option<String>,
+    /// Canonical url.
+    pub url: Option<String>,
+}
+
+/// The most copies listed per hit (more are counted in [`SearchResults::total_hits`]'s
+/// difference from the articles matched, not listed).
+pub const MAX_COPIES: usize = 20;
 
 /// The answer to a [`SearchRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults {
     /// The query as given.
     pub query: String,
-    /// Number of matching articles.
+    /// Number of matching articles (near-duplicates collapsed into one hit count once).
     pub total_hits: usize,
     /// Time spent, in milliseconds.
     pub took_ms: f64,
@@ -225,11 +271,31 @@ pub struct SearchResults {
     /// (absent from the JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
+    /// The query with its rare words replaced by their closest dictionary words, when typo
+    /// tolerance searched some (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+    /// The rare words searched with their fuzzy matches (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fuzzy: Vec<FuzzyTerm>,
+}
+
+/// What a search adds to a [`SearchRequest`] inside the library.
+#[derive(Debug, Default)]
+struct Extra {
+    /// An article (by key) never returned.
+    exclude: Option<u64>,
+    /// The query to report (else the request's).
+    shown_query: Option<String>,
 }
 
 impl NewsIndex {
     /// Runs a search against the last commit seen by this handle.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        self.search_with(req, &Extra::default())
+    }
+
+    fn search_with(&self, req: &SearchRequest, extra: &Extra) -> Result<SearchResults> {
         let started = Instant::now();
         if req.query.trim().is_empty() {
             return Err(Error::Query("the query is empty".into()));
@@ -242,8 +308,10 @@ impl NewsIndex {
         }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
         check_fields(&ast)?;
-        let query = self.build_query(ast.clone(), req)?;
         let searcher = self.searcher();
+        let typo = if req.fuzzy { fuzzy::plan(self, &searcher, &req.query, &ast)? } else { None };
+        let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
+        let query = self.build_query(run_ast, req)?;
         let keep = req.passages.max(2);
         let groups = searcher.search(&*query, &ArticleCollector { keep, facets: req.facets })?;
         let total_hits = groups.len();
@@ -262,20 +330,70 @@ impl NewsIndex {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
         });
 
+        let arrangement = Arrangement {
+            sort: req.sort,
+            recent: req.recent.map(|h| (h, req.now.unwrap_or_else(OffsetDateTime::now_utc))),
+            collapse: req.collapse,
+            exact_first: typo.as_ref().and_then(|t| t.exact_first.as_ref()),
+            exclude: extra.exclude,
+        };
+        let arranged = arrange::arrange(&searcher, ranked, &arrangement)?;
+        let total_hits = if arrangement.collapse || extra.exclude.is_some() {
+            arranged.len()
+        } else {
+            total_hits
+        };
+
         let mut groups = Vec::new();
         collect_groups(&ast, false, &mut groups);
+        groups.extend(typo.iter().flat_map(|t| t.groups.iter().cloned()));
         let highlighter = Highlighter::new(self.profile(), &groups);
         let mut hits = Vec::new();
-        for (score, matches) in ranked.into_iter().skip(req.offset).take(req.limit) {
-            hits.push(self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?);
+        for Arranged { score, matches, copies } in
+            arranged.into_iter().skip(req.offset).take(req.limit)
+        {
+            let mut hit = self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?;
+            hit.also_in = self.copies(&searcher, &copies)?;
+            hits.push(hit);
         }
+        let (did_you_mean, fuzzy) = match typo {
+            Some(t) => (Some(t.did_you_mean), t.terms),
+            None => (None, Vec::new()),
+        };
         Ok(SearchResults {
-            query: req.query.clone(),
+            query: extra.shown_query.clone().unwrap_or_else(|| req.query.clone()),
             total_hits,
             took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             hits,
             facets,
+            did_you_mean,
+            fuzzy,
         })
+    }
+
+    /// The collapsed copies of a hit, as listed in [`Hit::also_in`].
+    fn copies(
+        &self,
+        searcher: &tantivy::Searcher,
+        copies: &[ArticleMatches],
+    ) -> Result<Vec<Duplicate>> {
+        let f = self.fields();
+        let mut out = Vec::new();
+        for m in copies.iter().take(MAX_COPIES) {
+            let Some(best) = m.best.first() else { continue };
+            let doc: TantivyDocument = searcher.doc(best.addr)?;
+            let id = doc.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+            if let Some(a) = self.article_in(searcher, &ArticleId(id.to_string()))? {
+                out.push(Duplicate {
+                    id: a.id,
+                    title: a.title,
+                    source: a.source,
+                    date: a.published.map(format_date),
+                    url: a.url,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn build_query(&self, ast: UserInputAst, req: &SearchRequest) -> Result<Box<dyn Query>> {
@@ -362,6 +480,7 @@ impl NewsIndex {
             lang: article.lang,
             score,
             passages: shown,
+            also_in: Vec::new(),
         })
     }
 }
