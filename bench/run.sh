@@ -24,7 +24,8 @@
 # an earlier commit, for before/after figures in one run), ROUNDS (default 3), CLI_QUERIES (default 10), CLI_RUNS
 # (hyperfine runs per query; default 10), SCALES (default: none), RT_DIR (where the
 # reference program is copied and built; default target/raw-tantivy), KEEP (a directory
-# to keep the indexes in; default: a temporary one, removed at the end).
+# to keep the indexes in; default: a temporary one, removed at the end), BUILD=0 (use the
+# binaries as built).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${SHARED:-$repo/../shared}
@@ -34,7 +35,7 @@ reps=${REPS:-1}
 heap_mb=${HEAP_MB:-256}
 threads=${THREADS:-2}
 rounds=${ROUNDS:-3}
-engines=${ENGINES:-raw-default raw-en_stem gazette}
+engines=${ENGINES-raw-default raw-en_stem gazette}
 if [ -n "${KEEP:-}" ]; then
   work=$KEEP
   mkdir -p "$work"
@@ -44,11 +45,13 @@ else
 fi
 name=$(basename "$(dirname "$corpus")")
 
-echo "building gazette, examples/latency and raw-tantivy (release)…" >&2
-(cd "$repo" && cargo build --release --locked -q --bin gazette --example latency)
 rtdir=${RT_DIR:-$repo/target/raw-tantivy}
-[ -d "$rtdir" ] || cp -r "$shared/anchors/raw-tantivy" "$rtdir"
-(cd "$rtdir" && cargo build --release -q 2>/dev/null)
+if [ "${BUILD:-1}" != 0 ]; then
+  echo "building gazette, examples/latency and raw-tantivy (release)…" >&2
+  (cd "$repo" && cargo build --release --locked -q --bin gazette --example latency)
+  [ -d "$rtdir" ] || cp -r "$shared/anchors/raw-tantivy" "$rtdir"
+  (cd "$rtdir" && cargo build --release -q 2>/dev/null)
+fi
 gz="$repo/target/release/gazette"
 lat="$repo/target/release/examples/latency"
 rt="$rtdir/target/release/rt"
@@ -84,11 +87,11 @@ text_bytes=$(json_field text_bytes < "$work/probe.json")
 rm -rf "$work/probe"
 mb=$(py "print($text_bytes/1e6)")
 
-echo
+[ -n "$engines" ] && { echo
 echo "### Indexing: $name ($(printf '%.1f' "$mb") MB of text; $threads threads, ${heap_mb} MB heap, median of $reps)"
 echo
 echo "| engine | wall s | MB/s | CPU s | CPU/wall | peak RSS MB | index MB | index/text | vs raw en_stem | vs raw default | index size vs raw en_stem |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"; }
 declare -A walls=() sizes=()
 for engine in $engines; do
   echo "indexing with $engine…" >&2
@@ -185,8 +188,8 @@ if [ -n "${SCALES:-}" ]; then
   echo
   echo "### Scaling: Gazette on $name concatenated k times (fresh ids), $threads threads, ${heap_mb} MB heap"
   echo
-  echo "| k | text MB | wall s | wall / k | MB/s | CPU/wall | peak RSS MB | index/text |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| k | text MB | wall s | wall / k | CPU s | CPU s / k | MB/s | CPU/wall | peak RSS MB | index/text |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for k in $SCALES; do
     echo "building the ${k}× corpus…" >&2
     input="$work/scaled-$k.jsonl.zst"
@@ -201,14 +204,15 @@ for copy in range(k):
             continue
         obj = json.loads(line)
         if copy:
-            obj["id"] = f"{obj.get(\"id\", \"\")}~{copy}"
+            obj["id"] = "%s~%d" % (obj.get("id", ""), copy)
         out.write(json.dumps(obj, ensure_ascii=False) + "\n")
 ' "$k" "$corpus" | zstd -q -1 -o "$input" -f
     echo "indexing ${k}×…" >&2
     read -r wall user sys rss size < <(index gazette "$input" "$work/idx-scaled")
     py "
 k, wall, user, sys, rss, size, tb = $k, $wall, $user, $sys, $rss, $size, $text_bytes * $k
-print(f'| {k} | {tb/1e6:.1f} | {wall:.2f} | {wall/k:.2f} | {tb/1e6/wall:.1f} | {(user+sys)/wall:.2f} | {rss//1024} | {size/tb:.2f} |')
+cpu = user + sys
+print(f'| {k} | {tb/1e6:.1f} | {wall:.2f} | {wall/k:.2f} | {cpu:.1f} | {cpu/k:.1f} | {tb/1e6/wall:.1f} | {cpu/wall:.2f} | {rss//1024} | {size/tb:.2f} |')
 "
     rm -rf "$work/idx-scaled" "$input"
   done

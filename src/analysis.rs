@@ -412,13 +412,13 @@ impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
             text.push_str(stem);
             return true;
         }
-        let mut stream = self.stemmer.token_stream(text);
-        let stem = if stream.advance() {
+        let stem = {
+            let mut stream = self.stemmer.token_stream(text);
+            if !stream.advance() {
+                return true;
+            }
             std::mem::take(&mut stream.token_mut().text)
-        } else {
-            return true;
         };
-        drop(stream);
         if self.memo.len() < MAX_CACHED_STEMS {
             self.memo.insert(text.as_str().into(), stem.as_str().into());
         }
