@@ -342,6 +342,17 @@ mod tests {
         out
     }
 
+    /// The fast path is taken for ordinary prose, and refused where UAX #29 may split a
+    /// run of letters.
+    #[test]
+    fn fast_path_is_taken_for_plain_prose() {
+        assert!(!may_break_inside_words("The U.S. grew 3.5 per cent, e.g. in Asia. Next (yes)."));
+        assert!(!may_break_inside_words("وقع المغرب، الاتفاق؟ نعم"));
+        for t in ["end.Next", "it ended.\" Then", "why?No", "a\u{200B}b", "stop.)"] {
+            assert!(may_break_inside_words(t), "{t:?}");
+        }
+    }
+
     #[test]
     fn fast_path_keeps_abbreviations_and_inner_full_stops() {
         let opts = PassageOptions { min_words: 3, max_words: 8 };
