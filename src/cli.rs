@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette::ingest::{self, Problem};
-use gazette::render::{self, TextOptions};
+use gazette::render::{self, BidiMode, TextOptions};
 use gazette::search::date_bound;
 use gazette::{index_paths, IndexOptions, NewsIndex, SearchRequest};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -167,6 +167,21 @@ struct SearchArgs {
     /// When to use colors.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// How to print right-to-left (Arabic) text: `logical` for terminals that lay it out
+    /// themselves (VTE terminals such as GNOME Terminal, Konsole, mlterm) and for pipes;
+    /// `visual` (shaped, wrapped and reordered by Gazette) for terminals that print
+    /// characters left to right as they come (xterm, Alacritty, kitty, Windows Terminal…).
+    #[arg(long, value_enum, env = "GAZETTE_BIDI", default_value_t = BidiChoice::Logical)]
+    bidi: BidiChoice,
+    /// Line width for `--bidi visual` (default: the terminal's width, else 80).
+    #[arg(long, value_name = "COLUMNS")]
+    width: Option<usize>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum BidiChoice {
+    Logical,
+    Visual,
 }
 
 #[derive(Args, Debug)]
@@ -486,7 +501,14 @@ fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<Ex
             ColorChoice::Never => false,
             ColorChoice::Auto => color_allowed() && std::io::stdout().is_terminal(),
         };
-        render::text(&mut out, &results, TextOptions { color })?;
+        let bidi = match args.bidi {
+            BidiChoice::Logical => BidiMode::Logical,
+            BidiChoice::Visual => BidiMode::Visual,
+        };
+        let width = args.width.unwrap_or_else(|| {
+            terminal_size::terminal_size().map_or(80, |(terminal_size::Width(w), _)| w as usize)
+        });
+        render::text(&mut out, &results, TextOptions { color, bidi, width })?;
     }
     out.flush()?;
     Ok(if results.total_hits > 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

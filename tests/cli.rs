@@ -29,7 +29,10 @@ fn cli_index() -> &'static Path {
 
 fn gazette() -> Command {
     let mut cmd = Command::cargo_bin("gazette").unwrap();
-    cmd.env_remove("NO_COLOR").env_remove("GAZETTE_INDEX").env_remove("RUST_LOG");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("GAZETTE_INDEX")
+        .env_remove("RUST_LOG")
+        .env_remove("GAZETTE_BIDI");
     cmd
 }
 
@@ -123,6 +126,25 @@ fn json_output_follows_the_documented_schema() {
         .highlights
         .iter()
         .any(|r| &results.hits[0].passages[0].text[r.start..r.end] == "Mistral"));
+}
+
+#[test]
+fn bidi_visual_wraps_and_reorders_arabic() {
+    let out =
+        search(&["المغرب", "--bidi", "visual", "--width", "50", "-n", "1"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let passage_lines: Vec<&str> =
+        text.lines().filter(|l| l.starts_with("   > ") || l.starts_with("     ")).collect();
+    assert!(passage_lines.len() > 2, "passages are wrapped: {text}");
+    assert!(text.contains('\u{FE8D}'), "shaped (presentation forms): {text}");
+    // The same through the environment; logical order (the default) is one line per passage.
+    let env =
+        search(&["المغرب", "--width", "50", "-n", "1"]).env("GAZETTE_BIDI", "visual").assert();
+    assert_eq!(env.get_output().stdout, out.get_output().stdout);
+    let logical = search(&["المغرب", "-n", "1"]).assert().success();
+    let logical = String::from_utf8(logical.get_output().stdout.clone()).unwrap();
+    assert!(!logical.contains('\u{FE8D}') && logical.contains("المغرب"), "{logical}");
+    search(&["المغرب", "--bidi", "sideways"]).assert().code(2);
 }
 
 #[test]
