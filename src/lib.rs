@@ -55,4 +55,6 @@ pub use error::{Error, Result};
 pub use index::{
     index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
 };
-pub use search::{FacetCount, Facets, Highlight, Hit, Passage, SearchRequest, SearchResults};
+pub use search::{
+    Explain, FacetCount, Facets, Highlight, Hit, Passage, SearchRequest, SearchResults,
+};
