@@ -43,11 +43,13 @@ pub const MAX_PASSAGES: usize = 10;
 /// The most values returned per facet (`source`, `lang`), most frequent first.
 pub const MAX_FACET_VALUES: usize = 50;
 
-/// Field boosts of the query parts Tantivy's query parser scores (phrases, prefixes):
-/// plain words are scored with BM25F ([`RankParams`]).
+/// Field boosts of the query parts Tantivy's query parser scores (phrases, prefixes,
+/// words a chain splits in several tokens), which sum one BM25 per field: the exact field
+/// weighs as little as in BM25F, so a phrase found in the text and the exact field scores
+/// about like one BM25F word, not twice. Plain words are scored with BM25F ([`RankParams`]).
 mod weights {
     /// Boost of the unstemmed `exact` field next to the stemmed language field.
-    pub const EXACT: f32 = 1.0;
+    pub const EXACT: f32 = 0.1;
     /// Boost of the title field (matched in every passage of the article).
     pub const TITLE: f32 = 1.0;
 }
