@@ -165,6 +165,9 @@ struct SearchArgs {
     /// search again (RM3-style pseudo-relevance feedback).
     #[arg(long)]
     expand: bool,
+    /// Ranking parameters over the defaults, e.g. `k1=1.5,b=0.6` (README, "Ranking").
+    #[arg(long, value_name = "NAME=VALUE,…")]
+    rank: Option<gazette::search::RankParams>,
     /// Say why each article ranked: its winning passage, the BM25F parts per word and
     /// field, the second passage's share (an `explain` object per hit in --json).
     #[arg(long)]
@@ -493,6 +496,7 @@ fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<Ex
     req.sources = args.source;
     req.explain = args.explain;
     req.expand = args.expand;
+    req.rank = args.rank.unwrap_or_default();
     let results = index.search(&req)?;
     let mut out = std::io::stdout().lock();
     if args.json {
