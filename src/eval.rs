@@ -208,6 +208,10 @@ pub fn run_queries(
         req.passages = 0;
         req.rank = rank;
         req.expand = expand;
+        // As the anchors ran them: no typo expansion (the queries are typed carefully), and
+        // every judged document ranked on its own, near-duplicates included.
+        req.fuzzy = false;
+        req.collapse = false;
         let results = index.search(&req)?;
         let docs =
             results.hits.into_iter().map(|h| (h.id.as_str().to_string(), f64::from(h.score)));

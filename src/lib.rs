@@ -56,5 +56,6 @@ pub use index::{
     index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
 };
 pub use search::{
-    Explain, FacetCount, Facets, Highlight, Hit, Passage, SearchRequest, SearchResults,
+    Duplicate, Explain, FacetCount, Facets, FuzzyTerm, Highlight, Hit, Passage, SearchRequest,
+    SearchResults, SimilarRequest, Sort,
 };

@@ -5,8 +5,9 @@
 //!   the `r_*` fields) and matches no text query;
 //! - one **passage** document per passage, which carries the analyzed text (in the field of
 //!   its language and in the shared `exact` field), the article's title, and the filterable
-//!   metadata (`source`, `lang`, `tag`, `date`), plus the article key and the passage's
-//!   position and byte span in the body.
+//!   metadata (`source`, `lang`, `tag`, `date`), plus the article key, the article's
+//!   near-duplicate fingerprint (`simhash`) and the passage's position and byte span in the
+//!   body.
 
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
@@ -57,6 +58,9 @@ pub struct Fields {
     pub tag: Field,
     /// Passage: publication date (indexed and fast, for filters).
     pub date: Field,
+    /// Passage: the article's near-duplicate fingerprint (fast; absent for short bodies),
+    /// see [`crate::index::fingerprint`].
+    pub simhash: Field,
     /// Record: the article id (indexed for lookups, stored).
     pub record_id: Field,
     /// Record: the constant `article`, so records can be counted.
@@ -113,6 +117,7 @@ impl Fields {
             lang: f("lang")?,
             tag: f("tag")?,
             date: f("date")?,
+            simhash: f("simhash")?,
             record_id: f("record_id")?,
             kind: f("kind")?,
             r_title: f("r_title")?,
@@ -171,6 +176,7 @@ pub fn build_schema() -> Schema {
     b.add_text_field("lang", text(analysis::KEYWORD, false).set_fast(FACET_TOKENIZER));
     b.add_text_field("tag", text(analysis::KEYWORD, false));
     b.add_date_field("date", INDEXED | FAST);
+    b.add_u64_field("simhash", FAST);
     b.add_text_field("record_id", STRING | STORED);
     b.add_text_field("kind", STRING);
     for name in ["r_title", "r_body", "r_url", "r_source", "r_lang", "r_path", "r_tags", "r_format"]

@@ -6,6 +6,7 @@ mod util;
 #[cfg(feature = "server")]
 mod browser;
 mod cli;
+mod features;
 mod html;
 mod incremental;
 mod index;

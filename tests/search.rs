@@ -8,7 +8,7 @@ use crate::util::corpus_index;
 fn rendered(req: &SearchRequest) -> String {
     let results = corpus_index().search(req).unwrap();
     let mut out = Vec::new();
-    render::text(&mut out, &results, TextOptions { color: false }).unwrap();
+    render::text(&mut out, &results, TextOptions { color: false, ..Default::default() }).unwrap();
     // Paths are shown as indexed (absolute here): keep golden files independent of where the
     // repository is checked out.
     String::from_utf8(out).unwrap().replace(env!("CARGO_MANIFEST_DIR"), "<repo>")
@@ -70,6 +70,29 @@ fn french_and_arabic_queries() {
     assert!(words.iter().any(|w| w == "والمغرب" || w == "بالمغرب" || w == "للمغرب"), "{words:?}");
     insta::assert_snapshot!("arabic_morocco", golden("المغرب الذكاء الاصطناعي", 3));
     insta::assert_snapshot!("french_data", golden("protection des données", 3));
+}
+
+#[test]
+fn arabic_in_visual_order_for_terminals_without_bidi() {
+    let mut req = SearchRequest::new("المغرب");
+    req.limit = 2;
+    let results = corpus_index().search(&req).unwrap();
+    let opts = TextOptions { color: false, bidi: render::BidiMode::Visual, width: 60 };
+    let mut out = Vec::new();
+    render::text(&mut out, &results, opts).unwrap();
+    let out = String::from_utf8(out).unwrap().replace(env!("CARGO_MANIFEST_DIR"), "<repo>");
+    let columns = |l: &str| l.chars().filter(|c| !matches!(c, '\u{64b}'..='\u{65f}')).count();
+    for line in out.lines().filter(|l| !l.contains("://") && !l.contains("<repo>")) {
+        // Shaped letters are one column each; `**` marks add up to 4 per highlight.
+        let marks = line.matches("**").count() * 2;
+        assert!(columns(line) <= 60 + marks, "{line:?}");
+        // No letter is left in its logical (unshaped) form.
+        assert!(!line.chars().any(|c| ('\u{621}'..='\u{64a}').contains(&c)), "{line:?}");
+    }
+    // The highlighted word is the shaped المغرب (or a clitic form), reversed: it ends with
+    // the isolated alef of its first letter.
+    assert!(out.contains("\u{FE8D}**"), "{out}");
+    insta::assert_snapshot!("arabic_morocco_visual", out);
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! deletes whole articles; [`index_paths`] runs a parallel indexing job over files.
 
 mod build;
+pub mod fingerprint;
 pub mod manifest;
 mod watch;
 
@@ -547,6 +548,7 @@ impl IndexUpdater {
         if spans.is_empty() {
             spans.push(0..0);
         }
+        let simhash = fingerprint::fingerprint(&article.body);
         let mut ops = Vec::with_capacity(spans.len() + 3);
         ops.push(UserOperation::Delete(Term::from_field_text(f.article_id, id)));
         ops.push(UserOperation::Delete(Term::from_field_text(f.record_id, id)));
@@ -607,6 +609,9 @@ impl IndexUpdater {
             }
             if let Some(d) = date {
                 doc.add_date(f.date, d);
+            }
+            if let Some(h) = simhash {
+                doc.add_u64(f.simhash, h);
             }
             ops.push(UserOperation::Add(doc));
         }

@@ -6,9 +6,12 @@
 //! chain and matched against every language's passage field, the unstemmed `exact` field
 //! and the title. Search returns data (text, scores, byte ranges), never markup.
 
+mod arrange;
 mod collector;
+pub mod fuzzy;
 pub mod highlight;
 mod rank;
+mod similar;
 
 use std::ops::Bound;
 use std::time::Instant;
@@ -23,10 +26,14 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DateTime, TantivyDocument, Term};
 use time::OffsetDateTime;
 
+pub use self::arrange::{half_life, Sort, COLLAPSE_DISTANCE, UNDATED_DECAY};
+use self::arrange::{Arranged, Arrangement};
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
+pub use self::fuzzy::FuzzyTerm;
 use self::highlight::{Highlighter, TermGroup};
 use self::rank::{Bm25fQuery, RankFields, Role, Word};
 pub use self::rank::{FieldExplain, RankParams, WordExplain, WordsExplain};
+pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use crate::analysis::Lang;
 use crate::article::ArticleId;
 use crate::error::{Error, Result};
@@ -83,6 +90,17 @@ pub struct SearchRequest {
     pub expand: bool,
     /// Ranking parameters (the defaults are the measured setting).
     pub rank: RankParams,
+    /// How hits are ordered: by relevance (default) or newest first.
+    pub sort: Sort,
+    /// Recency: multiply each article's score by `0.5^(age / half_life)` (age at
+    /// [`SearchRequest::now`]); undated articles get [`UNDATED_DECAY`]. See [`half_life`].
+    pub recent: Option<time::Duration>,
+    /// The instant ages are measured from (default: the time of the search).
+    pub now: Option<OffsetDateTime>,
+    /// Typo tolerance: search rare words with their fuzzy matches too (see [`fuzzy`]).
+    pub fuzzy: bool,
+    /// Collapse near-duplicate articles (syndicated copies) into one hit ([`Hit::also_in`]).
+    pub collapse: bool,
 }
 
 impl SearchRequest {
@@ -101,6 +119,11 @@ impl SearchRequest {
             explain: false,
             expand: false,
             rank: RankParams::default(),
+            sort: Sort::Relevance,
+            recent: None,
+            now: None,
+            fuzzy: true,
+            collapse: true,
         }
     }
 }
@@ -221,10 +244,14 @@ pub struct Hit {
     pub path: Option<String>,
     /// Language code.
     pub lang: Option<String>,
-    /// Article score: best passage plus a share of the second best.
+    /// Article score: best passage plus a share of the second best (times the recency
+    /// factor with [`SearchRequest::recent`]).
     pub score: f32,
     /// The best passages, best first.
     pub passages: Vec<Passage>,
+    /// Near-duplicates of this article collapsed into this hit (syndicated copies), best
+    /// first; empty without [`SearchRequest::collapse`].
+    pub also_in: Vec<Duplicate>,
     /// Why it ranked, when [`SearchRequest::explain`] asked (absent from the JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Explain>,
@@ -252,12 +279,31 @@ pub struct Explain {
     pub matched_passages: u32,
 }
 
+/// A near-duplicate of a hit: another outlet's copy of the same story.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duplicate {
+    /// Article id.
+    pub id: ArticleId,
+    /// Title.
+    pub title: String,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Publication date (RFC 3339, UTC).
+    pub date: Option<String>,
+    /// Canonical url.
+    pub url: Option<String>,
+}
+
+/// The most copies listed per hit (more are counted in [`SearchResults::total_hits`]'s
+/// difference from the articles matched, not listed).
+pub const MAX_COPIES: usize = 20;
+
 /// The answer to a [`SearchRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults {
     /// The query as given.
     pub query: String,
-    /// Number of matching articles.
+    /// Number of matching articles (near-duplicates collapsed into one hit count once).
     pub total_hits: usize,
     /// Time spent, in milliseconds.
     pub took_ms: f64,
@@ -267,11 +313,31 @@ pub struct SearchResults {
     /// (absent from the JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
+    /// The query with its rare words replaced by their closest dictionary words, when typo
+    /// tolerance searched some (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+    /// The rare words searched with their fuzzy matches (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fuzzy: Vec<FuzzyTerm>,
+}
+
+/// What a search adds to a [`SearchRequest`] inside the library.
+#[derive(Debug, Default)]
+struct Extra {
+    /// An article (by key) never returned.
+    exclude: Option<u64>,
+    /// The query to report (else the request's).
+    shown_query: Option<String>,
 }
 
 impl NewsIndex {
     /// Runs a search against the last commit seen by this handle.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        self.search_with(req, &Extra::default())
+    }
+
+    fn search_with(&self, req: &SearchRequest, extra: &Extra) -> Result<SearchResults> {
         let started = Instant::now();
         if req.query.trim().is_empty() {
             return Err(Error::Query("the query is empty".into()));
@@ -284,14 +350,16 @@ impl NewsIndex {
         }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
         check_fields(&ast)?;
-        let (mut query, mut parts) = self.build_query(ast.clone(), req, Vec::new())?;
         let searcher = self.searcher();
+        let typo = if req.fuzzy { fuzzy::plan(self, &searcher, &req.query, &ast)? } else { None };
+        let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
+        let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
         let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
         let mut groups = searcher.search(&*query, &collector)?;
-        if req.expand && is_plain_words(&ast) {
-            let extra = self.expansion(&searcher, &groups, &parts, req)?;
-            if !extra.is_empty() {
-                (query, parts) = self.build_query(ast.clone(), req, extra)?;
+        if req.expand && is_plain_words(&run_ast) {
+            let words = self.expansion(&searcher, &groups, &parts, req)?;
+            if !words.is_empty() {
+                (query, parts) = self.build_query(run_ast, req, words)?;
                 groups = searcher.search(&*query, &collector)?;
             }
         }
@@ -308,24 +376,73 @@ impl NewsIndex {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
         });
 
+        let arrangement = Arrangement {
+            sort: req.sort,
+            recent: req.recent.map(|h| (h, req.now.unwrap_or_else(OffsetDateTime::now_utc))),
+            collapse: req.collapse,
+            exact_first: typo.as_ref().and_then(|t| t.exact_first.as_ref()),
+            exclude: extra.exclude,
+        };
+        let arranged = arrange::arrange(&searcher, ranked, &arrangement)?;
+        let total_hits = if arrangement.collapse || extra.exclude.is_some() {
+            arranged.len()
+        } else {
+            total_hits
+        };
+
         let mut groups = Vec::new();
         collect_groups(&ast, false, &mut groups);
+        groups.extend(typo.iter().flat_map(|t| t.groups.iter().cloned()));
         let highlighter = Highlighter::new(self.profile(), &groups);
         let mut hits = Vec::new();
-        for (score, matches) in ranked.into_iter().skip(req.offset).take(req.limit) {
+        for Arranged { score, matches, copies } in
+            arranged.into_iter().skip(req.offset).take(req.limit)
+        {
             let mut hit = self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?;
+            hit.also_in = self.copies(&searcher, &copies)?;
             if req.explain {
                 hit.explain = Some(explain(&searcher, &parts, &matches, req.rank)?);
             }
             hits.push(hit);
         }
+        let (did_you_mean, fuzzy) = match typo {
+            Some(t) => (Some(t.did_you_mean), t.terms),
+            None => (None, Vec::new()),
+        };
         Ok(SearchResults {
-            query: req.query.clone(),
+            query: extra.shown_query.clone().unwrap_or_else(|| req.query.clone()),
             total_hits,
             took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             hits,
             facets,
+            did_you_mean,
+            fuzzy,
         })
+    }
+
+    /// The collapsed copies of a hit, as listed in [`Hit::also_in`].
+    fn copies(
+        &self,
+        searcher: &tantivy::Searcher,
+        copies: &[ArticleMatches],
+    ) -> Result<Vec<Duplicate>> {
+        let f = self.fields();
+        let mut out = Vec::new();
+        for m in copies.iter().take(MAX_COPIES) {
+            let Some(best) = m.best.first() else { continue };
+            let doc: TantivyDocument = searcher.doc(best.addr)?;
+            let id = doc.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+            if let Some(a) = self.article_in(searcher, &ArticleId(id.to_string()))? {
+                out.push(Duplicate {
+                    id: a.id,
+                    title: a.title,
+                    source: a.source,
+                    date: a.published.map(format_date),
+                    url: a.url,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// The query for `ast` plus the request's filters, and the BM25F parts of it (for
@@ -523,6 +640,7 @@ impl NewsIndex {
             score,
             passages: shown,
             explain: None,
+            also_in: Vec::new(),
         })
     }
 }
