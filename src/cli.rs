@@ -156,6 +156,17 @@ struct SearchArgs {
     /// No typo tolerance: never search rare words' fuzzy matches.
     #[arg(long)]
     no_fuzzy: bool,
+    /// Expand the query (plain words only) with weighted terms from its best passages and
+    /// search again (RM3-style pseudo-relevance feedback).
+    #[arg(long)]
+    expand: bool,
+    /// Ranking parameters over the defaults, e.g. `k1=1.5,b=0.6` (README, "Ranking").
+    #[arg(long, value_name = "NAME=VALUE,…")]
+    rank: Option<gazette::search::RankParams>,
+    /// Say why each article ranked: its winning passage, the BM25F parts per word and
+    /// field, the second passage's share (an `explain` object per hit in --json).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +277,13 @@ struct EvalArgs {
     /// collections are English: `--default-lang en`).
     #[arg(long, value_name = "CODE")]
     default_lang: Option<String>,
+    /// Ranking parameters over the defaults, e.g. `k1=1.5,b=0.6` (README, "Ranking");
+    /// repeat to compare settings on one index (one line each, with its setting).
+    #[arg(long, value_name = "NAME=VALUE,…")]
+    rank: Vec<gazette::search::RankParams>,
+    /// Expand each query with terms from its best passages (as `search --expand`).
+    #[arg(long)]
+    expand: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -547,6 +565,9 @@ fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<Ex
     req.sort = args.sort;
     req.recent = args.recent.as_deref().map(half_life).transpose()?;
     req.fuzzy = !args.no_fuzzy;
+    req.explain = args.explain;
+    req.expand = args.expand;
+    req.rank = args.rank.unwrap_or_default();
     let results = index.search(&req)?;
     if let (Some(suggestion), false) = (&results.did_you_mean, args.page.json) {
         let words: Vec<String> = results
@@ -659,30 +680,42 @@ fn cmd_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     let index = eval::index_collection(&tmp.path().join("index"), &args.docs, args.default_lang)?;
     let indexed = start.elapsed();
-    let start = std::time::Instant::now();
-    let run = eval::run_queries(&index, &queries, args.depth)?;
-    let searched = start.elapsed();
-    if let Some(path) = &args.run_out {
-        std::fs::write(path, eval::format_run(&run, "gazette"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let m = eval::evaluate(&qrels, &run);
-    tracing::info!(
-        "indexed in {:.2} s, {} queries in {:.2} s",
-        indexed.as_secs_f64(),
-        queries.len(),
-        searched.as_secs_f64()
-    );
+    let settings = if args.rank.is_empty() { vec![Default::default()] } else { args.rank };
+    let several = settings.len() > 1;
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &m)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "queries     {}", m.queries)?;
-        writeln!(out, "map         {:.4}", m.map)?;
-        writeln!(out, "ndcg@10     {:.4}", m.ndcg10)?;
-        writeln!(out, "p@10        {:.4}", m.p10)?;
-        writeln!(out, "recall@100  {:.4}", m.recall100)?;
+    for rank in settings {
+        let start = std::time::Instant::now();
+        let run = eval::run_queries(&index, &queries, args.depth, rank, args.expand)?;
+        let searched = start.elapsed();
+        if let Some(path) = &args.run_out {
+            std::fs::write(path, eval::format_run(&run, "gazette"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let m = eval::evaluate(&qrels, &run);
+        tracing::info!(
+            "indexed in {:.2} s, {} queries in {:.2} s",
+            indexed.as_secs_f64(),
+            queries.len(),
+            searched.as_secs_f64()
+        );
+        if args.json {
+            if several {
+                let v = serde_json::json!({ "rank": rank, "metrics": m });
+                serde_json::to_writer(&mut out, &v)?;
+            } else {
+                serde_json::to_writer(&mut out, &m)?;
+            }
+            writeln!(out)?;
+        } else {
+            if several {
+                writeln!(out, "rank        {rank:?}")?;
+            }
+            writeln!(out, "queries     {}", m.queries)?;
+            writeln!(out, "map         {:.4}", m.map)?;
+            writeln!(out, "ndcg@10     {:.4}", m.ndcg10)?;
+            writeln!(out, "p@10        {:.4}", m.p10)?;
+            writeln!(out, "recall@100  {:.4}", m.recall100)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

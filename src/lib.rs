@@ -56,6 +56,6 @@ pub use index::{
     index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
 };
 pub use search::{
-    Duplicate, FacetCount, Facets, FuzzyTerm, Highlight, Hit, Passage, SearchRequest,
+    Duplicate, Explain, FacetCount, Facets, FuzzyTerm, Highlight, Hit, Passage, SearchRequest,
     SearchResults, SimilarRequest, Sort,
 };

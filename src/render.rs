@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::search::{FacetCount, Passage, SearchResults};
+use crate::search::{Explain, FacetCount, Passage, SearchResults};
 
 /// How right-to-left text (Arabic) is written to a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,6 +112,9 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
                 }
             }
         }
+        if let Some(e) = &hit.explain {
+            explain(w, hit.score, e, &|s| paint(META, s))?;
+        }
         writeln!(w)?;
     }
     let shown = results.hits.len();
@@ -134,6 +137,68 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         writeln!(w, "{} {}", paint(TITLE, "sources:  "), line(&facets.source))?;
         writeln!(w, "{} {}", paint(TITLE, "languages:"), line(&facets.lang))?;
         writeln!(w, "{} {}", paint(TITLE, "months:   "), line(&facets.month))?;
+    }
+    Ok(())
+}
+
+/// Writes why a hit ranked, indented under it.
+fn explain<W: Write>(
+    w: &mut W,
+    score: f32,
+    e: &Explain,
+    paint: &dyn Fn(&str) -> String,
+) -> io::Result<()> {
+    let second = match e.second_passage {
+        Some(pos) => format!(
+            " + {:.2} × passage {} ({:.3})",
+            e.second_passage_share,
+            pos + 1,
+            e.second_passage_score
+        ),
+        None => String::new(),
+    };
+    let line = format!(
+        "score {score:.3} = passage {} ({:.3}){second}; {} matching passage{}",
+        e.passage + 1,
+        e.passage_score,
+        e.matched_passages,
+        if e.matched_passages == 1 { "" } else { "s" }
+    );
+    writeln!(w, "   {}", paint(&line))?;
+    if let Some(words) = &e.words {
+        let line = format!(
+            "passage {}: words {:.3} × coordination {:.3} ({} of {} words){}",
+            e.passage + 1,
+            words.score / words.coordination.max(f32::MIN_POSITIVE),
+            words.coordination,
+            words.matched,
+            words.of,
+            if e.other > 0.0 { format!(" + other clauses {:.3}", e.other) } else { String::new() }
+        );
+        writeln!(w, "   {}", paint(&line))?;
+        for word in &words.words {
+            let fields: Vec<String> = word
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:?} tf {} len {}/{:.1} ×{} → {:.3}",
+                        f.field, f.term, f.tf, f.len, f.avg_len, f.weight, f.part
+                    )
+                })
+                .collect();
+            let line = format!(
+                "  {:?}: {:.3} = idf {:.3}, tf~ {:.3} [{}]",
+                word.word,
+                word.score,
+                word.idf,
+                word.tf,
+                fields.join("; ")
+            );
+            writeln!(w, "   {}", paint(&line))?;
+        }
+    } else if e.other > 0.0 {
+        writeln!(w, "   {}", paint(&format!("other clauses {:.3}", e.other)))?;
     }
     Ok(())
 }

@@ -42,6 +42,9 @@ pub struct Fields {
     pub text_ar: Field,
     /// Passage: text of other languages.
     pub text_xx: Field,
+    /// Passage: which text field holds its text (`en`, `fr`, `ar`, `xx`; keyword), so
+    /// ranking can count the passages of each language.
+    pub plang: Field,
     /// Passage: text analyzed unstemmed, for every language.
     pub exact: Field,
     /// Passage: the article title (unstemmed).
@@ -107,6 +110,7 @@ impl Fields {
             text_fr: f("text_fr")?,
             text_ar: f("text_ar")?,
             text_xx: f("text_xx")?,
+            plang: f("plang")?,
             exact: f("exact")?,
             title: f("title")?,
             source: f("source")?,
@@ -126,6 +130,16 @@ impl Fields {
             r_tags: f("r_tags")?,
             r_format: f("r_format")?,
         })
+    }
+}
+
+/// The value of the `plang` field of a passage whose text is in `lang`'s text field.
+pub fn plang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Fr => "fr",
+        Lang::Ar => "ar",
+        Lang::Other => "xx",
     }
 }
 
@@ -154,6 +168,7 @@ pub fn build_schema() -> Schema {
         };
         b.add_text_field(name, text(lang.analyzer_name(), true));
     }
+    b.add_text_field("plang", STRING);
     b.add_text_field("exact", text(analysis::EXACT, true));
     b.add_text_field("title", text(analysis::EXACT, true));
     // Fast as written ("raw"), so facet counts show sources as their outlets spell them.

@@ -642,6 +642,7 @@ impl IndexUpdater {
             doc.add_u64(f.span_start, span.start as u64);
             doc.add_u64(f.span_end, span.end as u64);
             doc.add_text(f.text(lang), text);
+            doc.add_text(f.plang, crate::schema::plang_code(lang));
             if pos == 0 {
                 // The title through its language's chain too (the `title` field is exact
                 // only), so a stemmed or clitic form finds an article named only in its title.
