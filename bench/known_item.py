@@ -10,7 +10,9 @@ type them.
 
     python3 bench/known_item.py [--sample 500] [--seed 7] [--sets news-fr-gilets-jaunes ...]
 
-GAZETTE_BIN=path/to/gazette runs that binary instead of building target/release/gazette.
+GAZETTE_BIN=path/to/gazette runs that binary instead of building target/release/gazette;
+GAZETTE_SEARCH_ARGS="--rank k1=1.2" adds options to every search (e.g. to compare ranking
+settings).
 """
 import argparse
 import collections
@@ -90,8 +92,9 @@ def build(gazette, corpus, profile, workdir):
 
 
 def rank(gazette, idx, query, want):
+    extra = os.environ.get("GAZETTE_SEARCH_ARGS", "").split()
     r = subprocess.run([gazette, "--index", idx, "search", "--json", "--limit", "10", "--passages", "0",
-                        "--", query], capture_output=True)
+                        *extra, "--", query], capture_output=True)
     if r.returncode not in (0, 1):
         sys.stderr.write(r.stderr.decode())
         return None

@@ -10,6 +10,9 @@
 //! | `gz_exact` | every language, unstemmed: `gz_xx` without English, French and Arabic stop words, for names and quoted phrases |
 //! | `gz_keyword` | the whole value, lowercased (source and language filters) |
 
+use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
     Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
@@ -207,25 +210,34 @@ pub fn normalize_arabic(t: &mut String) -> bool {
 /// Light-10 style proclitic stripping on normalized Arabic: a conjunction `و` (or `ف` before
 /// the article), then one of `بال كال لل ال`, keeping at least two letters
 /// (`وبالمغرب`, `والمغرب`, `بالمغرب`, `للمغرب` → `مغرب`). Drops tokens that become empty.
+/// Works in place, without allocating (it runs on every Arabic token).
 fn strip_arabic_clitics(t: &mut String) -> bool {
     if t.is_ascii() {
         return true;
     }
-    let chars: Vec<char> = t.chars().collect();
-    let mut s: &[char] = &chars;
-    let article = |s: &[char]| s.len() >= 2 && s[0] == 'ا' && s[1] == 'ل';
-    if s.len() >= 4 && (s[0] == 'و' || (s[0] == 'ف' && article(&s[1..]))) {
-        s = &s[1..];
-    }
-    const PREFIXES: [&[char]; 4] = [&['ب', 'ا', 'ل'], &['ك', 'ا', 'ل'], &['ل', 'ل'], &['ا', 'ل']];
-    for p in PREFIXES {
-        if s.starts_with(p) && s.len() >= p.len() + 2 {
-            s = &s[p.len()..];
-            break;
+    let mut s: &str = t;
+    let mut len = s.chars().count();
+    if len >= 4 {
+        if let Some(rest) =
+            s.strip_prefix('و').or_else(|| s.strip_prefix('ف').filter(|r| r.starts_with("ال")))
+        {
+            s = rest;
+            len -= 1;
         }
     }
-    if s.len() != chars.len() {
-        *t = s.iter().collect();
+    // (prefix, its length in letters)
+    const PREFIXES: [(&str, usize); 4] = [("بال", 3), ("كال", 3), ("لل", 2), ("ال", 2)];
+    for (p, n) in PREFIXES {
+        if len >= n + 2 {
+            if let Some(rest) = s.strip_prefix(p) {
+                s = rest;
+                break;
+            }
+        }
+    }
+    let cut = t.len() - s.len();
+    if cut > 0 {
+        t.drain(..cut);
     }
     !t.is_empty()
 }
@@ -324,7 +336,101 @@ const ARABIC_STOP_WORDS: &[&str] = &[
 
 #[allow(clippy::ptr_arg)] // the signature MapFilter takes
 fn arabic_stop(t: &mut String) -> bool {
-    !ARABIC_STOP_WORDS.contains(&t.as_str())
+    // Every Arabic stop word is in Arabic script: ASCII tokens (most of the `exact` field's)
+    // skip the lookup.
+    if t.is_ascii() {
+        return true;
+    }
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    !SET.get_or_init(|| ARABIC_STOP_WORDS.iter().copied().collect()).contains(t.as_str())
+}
+
+/// Most distinct words a [`CachedStemmer`] remembers (per analyzer instance, i.e. per
+/// indexed field and Tantivy segment writer): about 5 MB. A news vocabulary is Zipfian, so
+/// the first words met cover nearly every later token; words past the limit are stemmed
+/// each time.
+const MAX_CACHED_STEMS: usize = 50_000;
+
+/// Tantivy's Snowball [`Stemmer`] behind a memo of the words it has already stemmed.
+///
+/// A stem depends only on the word, so the memo changes nothing in what is indexed: a word
+/// missing from the memo goes through Tantivy's own [`Stemmer`] (one word at a time), and
+/// the result is kept. Stemming was 13 % of indexing time (BENCHMARKS.md, issue 8).
+#[derive(Clone, Copy)]
+pub struct CachedStemmer(pub Language);
+
+impl TokenFilter for CachedStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemmerFilter<T> {
+        CachedStemmerFilter {
+            inner,
+            stemmer: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(self.0))
+                .build(),
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+/// The tokenizer produced by [`CachedStemmer`]; it owns the memo, so each clone (Tantivy
+/// clones a field's analyzer for every segment writer) fills its own.
+#[derive(Clone)]
+pub struct CachedStemmerFilter<T> {
+    inner: T,
+    stemmer: TextAnalyzer,
+    memo: FxHashMap<Box<str>, Box<str>>,
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
+    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        CachedStemmerStream {
+            tail: self.inner.token_stream(text),
+            stemmer: &mut self.stemmer,
+            memo: &mut self.memo,
+        }
+    }
+}
+
+/// The token stream produced by [`CachedStemmer`].
+pub struct CachedStemmerStream<'a, S> {
+    tail: S,
+    stemmer: &'a mut TextAnalyzer,
+    memo: &'a mut FxHashMap<Box<str>, Box<str>>,
+}
+
+impl<S: TokenStream> TokenStream for CachedStemmerStream<'_, S> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let text = &mut self.tail.token_mut().text;
+        if let Some(stem) = self.memo.get(text.as_str()) {
+            text.clear();
+            text.push_str(stem);
+            return true;
+        }
+        let stem = {
+            let mut stream = self.stemmer.token_stream(text);
+            if !stream.advance() {
+                return true;
+            }
+            std::mem::take(&mut stream.token_mut().text)
+        };
+        if self.memo.len() < MAX_CACHED_STEMS {
+            self.memo.insert(text.as_str().into(), stem.as_str().into());
+        }
+        *text = stem;
+        true
+    }
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }
 
 fn base() -> tantivy::tokenizer::TextAnalyzerBuilder<RemoveLongFilterWrapper> {
@@ -341,7 +447,29 @@ pub fn analyzer(name: &str) -> Option<TextAnalyzer> {
 }
 
 /// Builds the analyzer registered under `name` in `profile`.
+///
+/// Each chain is built once per process and cloned from then on (building one makes its
+/// stop word sets; the highlighter asks for analyzers on every passage it shows).
 pub fn analyzer_for(profile: Profile, name: &str) -> Option<TextAnalyzer> {
+    static BUILT: [OnceLock<Vec<(&'static str, TextAnalyzer)>>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    let slot = match profile {
+        Profile::Standard => 0,
+        Profile::Plain => 1,
+    };
+    BUILT[slot]
+        .get_or_init(|| {
+            [EN, FR, AR, OTHER, EXACT, KEYWORD]
+                .into_iter()
+                .filter_map(|n| build_analyzer(profile, n).map(|a| (n, a)))
+                .collect()
+        })
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| a.clone())
+}
+
+fn build_analyzer(profile: Profile, name: &str) -> Option<TextAnalyzer> {
     if profile == Profile::Plain && name != KEYWORD {
         return [EN, FR, AR, OTHER, EXACT]
             .contains(&name)
@@ -352,13 +480,13 @@ pub fn analyzer_for(profile: Profile, name: &str) -> Option<TextAnalyzer> {
             .filter(LowerCaser)
             .filter(MapFilter(english_possessive))
             .filter(StopWordFilter::new(Language::English)?)
-            .filter(Stemmer::new(Language::English))
+            .filter(CachedStemmer(Language::English))
             .build(),
         FR => base()
             .filter(LowerCaser)
             .filter(MapFilter(french_elision))
             .filter(StopWordFilter::new(Language::French)?)
-            .filter(Stemmer::new(Language::French))
+            .filter(CachedStemmer(Language::French))
             .filter(AsciiFoldingFilter)
             .build(),
         AR => base()
@@ -367,7 +495,7 @@ pub fn analyzer_for(profile: Profile, name: &str) -> Option<TextAnalyzer> {
             .filter(MapFilter(arabic_stop))
             .filter(MapFilter(strip_arabic_clitics))
             .filter(MapFilter(arabic_stop))
-            .filter(Stemmer::new(Language::Arabic))
+            .filter(CachedStemmer(Language::Arabic))
             .build(),
         OTHER => base()
             .filter(LowerCaser)
@@ -480,6 +608,101 @@ mod tests {
         let toks = analyze(FR, text);
         let last = toks.last().unwrap();
         assert_eq!(&text[last.start..last.end], "IA");
+    }
+
+    /// The same chain with Tantivy's own stemmer in place of the memoizing one.
+    fn uncached(lang: Language) -> TextAnalyzer {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(Stemmer::new(lang))
+            .build()
+    }
+
+    fn cached(lang: Language) -> TextAnalyzer {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(LowerCaser)
+            .filter(CachedStemmer(lang))
+            .build()
+    }
+
+    /// The memo gives the stems Tantivy's stemmer gives, on first sight and from the memo,
+    /// in one document and across documents of the same analyzer.
+    #[test]
+    fn cached_stemmer_stems_as_tantivy_does() {
+        let texts = [
+            (
+                Language::English,
+                "Regulations regulate the regulators; running runners ran. Regulations!",
+            ),
+            (Language::French, "Les données personnelles et la protection des données, données."),
+            (Language::Arabic, "المغرب والمغاربة المغربية المغرب الاتفاقيات الاتفاقية"),
+        ];
+        for (lang, text) in texts {
+            let expected = analyze_with(&mut uncached(lang), text);
+            let mut a = cached(lang);
+            assert_eq!(analyze_with(&mut a, text), expected, "{lang:?}, first pass");
+            assert_eq!(analyze_with(&mut a, text), expected, "{lang:?}, from the memo");
+            assert_eq!(analyze_with(&mut a.clone(), text), expected, "{lang:?}, a clone");
+        }
+    }
+
+    /// Past its size limit the memo stops growing, and words keep being stemmed.
+    #[test]
+    fn cached_stemmer_is_bounded() {
+        let mut a = cached(Language::English);
+        let words: String = (0..MAX_CACHED_STEMS + 10).map(|i| format!("w{i}ing ")).collect();
+        assert_eq!(analyze_with(&mut a, &words).len(), MAX_CACHED_STEMS + 10);
+        let last = format!("w{}ing running", MAX_CACHED_STEMS + 20);
+        let terms: Vec<String> = analyze_with(&mut a, &last).into_iter().map(|t| t.term).collect();
+        let expected: Vec<String> = analyze_with(&mut uncached(Language::English), &last)
+            .into_iter()
+            .map(|t| t.term)
+            .collect();
+        assert_eq!(terms, expected);
+    }
+
+    /// The clitic stripping as it was written first (one `Vec<char>` per token).
+    fn strip_arabic_clitics_by_chars(t: &mut String) -> bool {
+        if t.is_ascii() {
+            return true;
+        }
+        let chars: Vec<char> = t.chars().collect();
+        let mut s: &[char] = &chars;
+        let article = |s: &[char]| s.len() >= 2 && s[0] == 'ا' && s[1] == 'ل';
+        if s.len() >= 4 && (s[0] == 'و' || (s[0] == 'ف' && article(&s[1..]))) {
+            s = &s[1..];
+        }
+        const PREFIXES: [&[char]; 4] =
+            [&['ب', 'ا', 'ل'], &['ك', 'ا', 'ل'], &['ل', 'ل'], &['ا', 'ل']];
+        for p in PREFIXES {
+            if s.starts_with(p) && s.len() >= p.len() + 2 {
+                s = &s[p.len()..];
+                break;
+            }
+        }
+        if s.len() != chars.len() {
+            *t = s.iter().collect();
+        }
+        !t.is_empty()
+    }
+
+    proptest::proptest! {
+        /// The in-place clitic stripping does what the first version did.
+        #[test]
+        fn clitic_stripping_in_place_matches(word in "[وفبكلامغرx]{0,7}") {
+            let (mut a, mut b) = (word.clone(), word.clone());
+            proptest::prop_assert_eq!(strip_arabic_clitics(&mut a), strip_arabic_clitics_by_chars(&mut b));
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn arabic_stop_words_by_set() {
+        for w in ARABIC_STOP_WORDS {
+            assert!(!arabic_stop(&mut w.to_string()), "{w}");
+        }
+        assert!(arabic_stop(&mut "المغرب".to_string()));
+        assert!(arabic_stop(&mut "in".to_string()));
     }
 
     /// Stop words of the three languages are not indexed in `exact`: a query written as a

@@ -11,8 +11,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gazette::ingest::{self, Problem};
 use gazette::render::{self, BidiMode, TextOptions};
-use gazette::search::date_bound;
-use gazette::{index_paths, IndexOptions, NewsIndex, SearchRequest};
+use gazette::search::{date_bound, half_life};
+use gazette::{index_paths, IndexOptions, NewsIndex, SearchRequest, SearchResults, SimilarRequest};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The index used when none is given.
@@ -41,6 +41,8 @@ enum Command {
     Index(IndexArgs),
     /// Search the index, e.g. `gazette search "OpenAI Morocco"`.
     Search(SearchArgs),
+    /// Find related coverage: the articles most like one article (more-like-this).
+    Similar(SimilarArgs),
     /// Show what Gazette extracts from an HTML page.
     Extract(ExtractArgs),
     /// Show what the index holds.
@@ -140,6 +142,46 @@ struct SearchArgs {
     /// The query: words, "phrases", AND/OR/NOT, -word, title:, source:, lang:, tag:, prefix*.
     #[arg(required = true, num_args = 1..)]
     query: Vec<String>,
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Order of the hits: relevance, or date (newest first, undated last).
+    #[arg(long, value_name = "ORDER", default_value = "relevance")]
+    sort: gazette::Sort,
+    /// Favour recent articles: multiply relevance by 0.5^(age / HALF_LIFE), e.g. 30d, 12h,
+    /// 2w, 6m (undated articles count as one half-life old).
+    #[arg(long, value_name = "HALF_LIFE")]
+    recent: Option<String>,
+    /// No typo tolerance: never search rare words' fuzzy matches.
+    #[arg(long)]
+    no_fuzzy: bool,
+    /// Expand the query (plain words only) with weighted terms from its best passages and
+    /// search again (RM3-style pseudo-relevance feedback).
+    #[arg(long)]
+    expand: bool,
+    /// Ranking parameters over the defaults, e.g. `k1=1.5,b=0.6` (README, "Ranking").
+    #[arg(long, value_name = "NAME=VALUE,…")]
+    rank: Option<gazette::search::RankParams>,
+    /// Say why each article ranked: its winning passage, the BM25F parts per word and
+    /// field, the second passage's share (an `explain` object per hit in --json).
+    #[arg(long)]
+    explain: bool,
+}
+
+#[derive(Args, Debug)]
+struct SimilarArgs {
+    /// The article to find related coverage for (its id, as `search --json` shows it).
+    id: String,
+    #[command(flatten)]
+    page: PageArgs,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+/// Which hits to show, and how.
+#[derive(Args, Debug)]
+struct PageArgs {
     /// Number of articles to show.
     #[arg(short = 'n', long, default_value_t = 10)]
     limit: usize,
@@ -149,6 +191,26 @@ struct SearchArgs {
     /// Passages to show per article (0–10).
     #[arg(short, long, default_value_t = 2)]
     passages: usize,
+    /// Show every near-duplicate (syndicated copy) as its own hit instead of one hit that
+    /// says "also in: …".
+    #[arg(long)]
+    no_collapse: bool,
+    /// Also show the counts per source, language and month (always in --json).
+    #[arg(long)]
+    facets: bool,
+    /// Print one JSON document (schema in the README).
+    #[arg(long)]
+    json: bool,
+    /// When to use colors.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    #[command(flatten)]
+    bidi: BidiArgs,
+}
+
+/// Filters on the articles searched.
+#[derive(Args, Debug)]
+struct FilterArgs {
     /// Only articles published on or after this date (YYYY-MM-DD or RFC 3339).
     #[arg(long, value_name = "DATE")]
     since: Option<String>,
@@ -161,12 +223,11 @@ struct SearchArgs {
     /// Only articles from this source (repeatable, case-insensitive).
     #[arg(long)]
     source: Vec<String>,
-    /// Print one JSON document (schema in the README).
-    #[arg(long)]
-    json: bool,
-    /// When to use colors.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
+}
+
+/// How Arabic text is printed (a part of [`PageArgs`]).
+#[derive(Args, Debug)]
+struct BidiArgs {
     /// How to print right-to-left (Arabic) text: `logical` for terminals that lay it out
     /// themselves (VTE terminals such as GNOME Terminal, Konsole, mlterm) and for pipes;
     /// `visual` (shaped, wrapped and reordered by Gazette) for terminals that print
@@ -216,6 +277,13 @@ struct EvalArgs {
     /// collections are English: `--default-lang en`).
     #[arg(long, value_name = "CODE")]
     default_lang: Option<String>,
+    /// Ranking parameters over the defaults, e.g. `k1=1.5,b=0.6` (README, "Ranking");
+    /// repeat to compare settings on one index (one line each, with its setting).
+    #[arg(long, value_name = "NAME=VALUE,…")]
+    rank: Vec<gazette::search::RankParams>,
+    /// Expand each query with terms from its best passages (as `search --expand`).
+    #[arg(long)]
+    expand: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -264,6 +332,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Index(args) => cmd_index(&dir, args),
         Command::Search(args) => cmd_search(&dir, explicit, args),
+        Command::Similar(args) => cmd_similar(&dir, args),
         Command::Extract(args) => cmd_extract(args),
         Command::Status(args) => cmd_status(&dir, args),
         Command::Eval(args) => cmd_eval(args),
@@ -484,31 +553,68 @@ fn cmd_search(dir: &Path, explicit: bool, args: SearchArgs) -> anyhow::Result<Ex
     build_default_index(dir, explicit)?;
     let index = NewsIndex::open(dir)?;
     let mut req = SearchRequest::new(args.query.join(" "));
-    req.limit = args.limit;
-    req.offset = args.offset;
-    req.passages = args.passages;
-    req.since = args.since.as_deref().map(|d| date_bound(d, false)).transpose()?;
-    req.until = args.until.as_deref().map(|d| date_bound(d, true)).transpose()?;
-    req.langs = args.lang;
-    req.sources = args.source;
+    req.limit = args.page.limit;
+    req.offset = args.page.offset;
+    req.passages = args.page.passages;
+    req.since = args.filter.since.as_deref().map(|d| date_bound(d, false)).transpose()?;
+    req.until = args.filter.until.as_deref().map(|d| date_bound(d, true)).transpose()?;
+    req.langs = args.filter.lang;
+    req.sources = args.filter.source;
+    req.facets = args.page.facets || args.page.json;
+    req.collapse = !args.page.no_collapse;
+    req.sort = args.sort;
+    req.recent = args.recent.as_deref().map(half_life).transpose()?;
+    req.fuzzy = !args.no_fuzzy;
+    req.explain = args.explain;
+    req.expand = args.expand;
+    req.rank = args.rank.unwrap_or_default();
     let results = index.search(&req)?;
+    if let (Some(suggestion), false) = (&results.did_you_mean, args.page.json) {
+        let words: Vec<String> = results
+            .fuzzy
+            .iter()
+            .map(|t| format!("{} → {}", t.term, t.matches.join(", ")))
+            .collect();
+        eprintln!("gazette: did you mean {suggestion:?}? (also searched: {})", words.join("; "));
+    }
+    print_results(&results, &args.page)
+}
+
+fn cmd_similar(dir: &Path, args: SimilarArgs) -> anyhow::Result<ExitCode> {
+    let index = NewsIndex::open(dir)?;
+    let mut req = SimilarRequest::new(args.id);
+    req.limit = args.page.limit;
+    req.offset = args.page.offset;
+    req.passages = args.page.passages;
+    req.since = args.filter.since.as_deref().map(|d| date_bound(d, false)).transpose()?;
+    req.until = args.filter.until.as_deref().map(|d| date_bound(d, true)).transpose()?;
+    req.langs = args.filter.lang;
+    req.sources = args.filter.source;
+    req.facets = args.page.facets || args.page.json;
+    req.collapse = !args.page.no_collapse;
+    let results = index.similar(&req)?;
+    print_results(&results, &args.page)
+}
+
+/// Writes results to stdout as `page` asks; exit code 0 with hits, 1 without.
+fn print_results(results: &SearchResults, page: &PageArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if args.json {
-        render::json(&mut out, &results)?;
+    if page.json {
+        render::json(&mut out, results)?;
     } else {
-        let color = match args.color {
+        let color = match page.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => color_allowed() && std::io::stdout().is_terminal(),
         };
-        let bidi = match args.bidi {
+        let bidi = match page.bidi.bidi {
             BidiChoice::Logical => BidiMode::Logical,
             BidiChoice::Visual => BidiMode::Visual,
         };
-        let width = args.width.unwrap_or_else(|| {
+        let width = page.bidi.width.unwrap_or_else(|| {
             terminal_size::terminal_size().map_or(80, |(terminal_size::Width(w), _)| w as usize)
         });
-        render::text(&mut out, &results, TextOptions { color, bidi, width })?;
+        render::text(&mut out, results, TextOptions { color, bidi, width })?;
     }
     out.flush()?;
     Ok(if results.total_hits > 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -574,30 +680,42 @@ fn cmd_eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     let index = eval::index_collection(&tmp.path().join("index"), &args.docs, args.default_lang)?;
     let indexed = start.elapsed();
-    let start = std::time::Instant::now();
-    let run = eval::run_queries(&index, &queries, args.depth)?;
-    let searched = start.elapsed();
-    if let Some(path) = &args.run_out {
-        std::fs::write(path, eval::format_run(&run, "gazette"))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    let m = eval::evaluate(&qrels, &run);
-    tracing::info!(
-        "indexed in {:.2} s, {} queries in {:.2} s",
-        indexed.as_secs_f64(),
-        queries.len(),
-        searched.as_secs_f64()
-    );
+    let settings = if args.rank.is_empty() { vec![Default::default()] } else { args.rank };
+    let several = settings.len() > 1;
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer(&mut out, &m)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "queries     {}", m.queries)?;
-        writeln!(out, "map         {:.4}", m.map)?;
-        writeln!(out, "ndcg@10     {:.4}", m.ndcg10)?;
-        writeln!(out, "p@10        {:.4}", m.p10)?;
-        writeln!(out, "recall@100  {:.4}", m.recall100)?;
+    for rank in settings {
+        let start = std::time::Instant::now();
+        let run = eval::run_queries(&index, &queries, args.depth, rank, args.expand)?;
+        let searched = start.elapsed();
+        if let Some(path) = &args.run_out {
+            std::fs::write(path, eval::format_run(&run, "gazette"))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        let m = eval::evaluate(&qrels, &run);
+        tracing::info!(
+            "indexed in {:.2} s, {} queries in {:.2} s",
+            indexed.as_secs_f64(),
+            queries.len(),
+            searched.as_secs_f64()
+        );
+        if args.json {
+            if several {
+                let v = serde_json::json!({ "rank": rank, "metrics": m });
+                serde_json::to_writer(&mut out, &v)?;
+            } else {
+                serde_json::to_writer(&mut out, &m)?;
+            }
+            writeln!(out)?;
+        } else {
+            if several {
+                writeln!(out, "rank        {rank:?}")?;
+            }
+            writeln!(out, "queries     {}", m.queries)?;
+            writeln!(out, "map         {:.4}", m.map)?;
+            writeln!(out, "ndcg@10     {:.4}", m.ndcg10)?;
+            writeln!(out, "p@10        {:.4}", m.p10)?;
+            writeln!(out, "recall@100  {:.4}", m.recall100)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -53,6 +53,9 @@ pub enum Error {
     /// A search option (date, limit, language…) is invalid.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// The index holds no article with this id.
+    #[error("no article with id {0:?}")]
+    ArticleNotFound(String),
     /// No index exists at the path.
     #[error("no index at {}; run `gazette index` first", .0.display())]
     IndexNotFound(PathBuf),
@@ -113,6 +116,7 @@ impl Error {
                 | Error::BadFile { .. }
                 | Error::Query(_)
                 | Error::InvalidOption(_)
+                | Error::ArticleNotFound(_)
                 | Error::IndexNotFound(_)
                 | Error::NotAnIndex { .. }
                 | Error::IncompatibleIndex { .. }

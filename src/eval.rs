@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::index::{index_paths, IndexOptions, NewsIndex};
-use crate::search::{free_text, SearchRequest};
+use crate::search::{free_text, RankParams, SearchRequest};
 
 /// Relevance judgments: query id → document id → grade.
 pub type Qrels = HashMap<String, HashMap<String, i64>>;
@@ -191,14 +191,27 @@ pub fn index_collection(
     Ok(index)
 }
 
-/// Runs every query as free text (its words OR'ed; query-syntax characters taken as text)
-/// and keeps the best `depth` articles of each.
-pub fn run_queries(index: &NewsIndex, queries: &[(String, String)], depth: usize) -> Result<Run> {
+/// Runs every query as free text (its words OR'ed; query-syntax characters taken as text),
+/// ranked with `rank` (and expanded when `expand`; see [`SearchRequest::expand`]), and keeps
+/// the best `depth` articles of each.
+pub fn run_queries(
+    index: &NewsIndex,
+    queries: &[(String, String)],
+    depth: usize,
+    rank: RankParams,
+    expand: bool,
+) -> Result<Run> {
     let mut run = Run::new();
     for (qid, text) in queries {
         let mut req = SearchRequest::new(free_text(text));
         req.limit = depth;
         req.passages = 0;
+        req.rank = rank;
+        req.expand = expand;
+        // As the anchors ran them: no typo expansion (the queries are typed carefully), and
+        // every judged document ranked on its own, near-duplicates included.
+        req.fuzzy = false;
+        req.collapse = false;
         let results = index.search(&req)?;
         let docs =
             results.hits.into_iter().map(|h| (h.id.as_str().to_string(), f64::from(h.score)));

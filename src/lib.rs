@@ -55,4 +55,7 @@ pub use error::{Error, Result};
 pub use index::{
     index_paths, IndexOptions, IndexStats, IndexStatus, IndexSummary, IndexUpdater, NewsIndex,
 };
-pub use search::{FacetCount, Facets, Highlight, Hit, Passage, SearchRequest, SearchResults};
+pub use search::{
+    Duplicate, Explain, FacetCount, Facets, FuzzyTerm, Highlight, Hit, Passage, SearchRequest,
+    SearchResults, SimilarRequest, Sort,
+};

@@ -177,29 +177,19 @@ pub fn split_passages(text: &str, opts: &PassageOptions) -> Vec<Range<usize>> {
     let mut cur: Option<Range<usize>> = None;
     let mut cur_words = 0;
     for para in paragraphs(text) {
-        for s in sentences(text, para) {
-            let mut pieces = Vec::new();
-            let w = word_count(&text[s.clone()]);
-            if w > max {
-                cut_long(text, s, max, &mut pieces);
-            } else {
-                pieces.push((s, w));
+        let para_words = word_count(&text[para.clone()]);
+        if cur_words + para_words <= max && !may_break_inside_words(&text[para.clone()]) {
+            // The whole paragraph joins the current passage: its sentences would be added
+            // one by one, each fitting, with the same word counts (no sentence boundary
+            // falls inside a word), so UAX #29 segmentation can be skipped. Most paragraphs
+            // take this path; it was 11 % of indexing time (BENCHMARKS.md, issue 8).
+            match cur.as_mut() {
+                Some(c) => c.end = para.end,
+                None => cur = Some(para.clone()),
             }
-            for (piece, w) in pieces {
-                match cur.as_mut() {
-                    Some(c) if cur_words + w <= max => {
-                        c.end = piece.end;
-                        cur_words += w;
-                    }
-                    _ => {
-                        if let Some(c) = cur.take() {
-                            out.push(c);
-                        }
-                        cur = Some(piece);
-                        cur_words = w;
-                    }
-                }
-            }
+            cur_words += para_words;
+        } else {
+            add_sentences(text, para, max, &mut cur, &mut cur_words, &mut out);
         }
         if cur_words >= opts.min_words {
             if let Some(c) = cur.take() {
@@ -216,6 +206,79 @@ pub fn split_passages(text: &str, opts: &PassageOptions) -> Vec<Range<usize>> {
         }
     }
     out
+}
+
+/// Whether a UAX #29 sentence boundary may fall inside a run of non-space characters of
+/// `para`, i.e. whether splitting it into sentences may count more words than it has.
+///
+/// Boundaries only follow a line break (whitespace) or a sentence terminator with its
+/// closing punctuation and spaces (rules SB4, SB9–SB11). A terminator followed by
+/// whitespace or the end of the text breaks, if at all, after that whitespace. A full stop
+/// followed by a digit (SB6), a lowercase letter (SB8), or an uppercase letter after an
+/// uppercase letter (SB7) does not break. Anything else that might be a terminator (any
+/// character outside letters, digits, whitespace and a few plain marks) followed by
+/// anything but whitespace answers `true`, and the caller segments the paragraph. (Quotes
+/// and brackets are closing punctuation, which matters only right after a terminator, and
+/// that case answers `true` at the terminator.)
+fn may_break_inside_words(para: &str) -> bool {
+    let mut prev = ' ';
+    let mut chars = para.chars().peekable();
+    while let Some(c) = chars.next() {
+        let plain = c.is_alphanumeric()
+            || c.is_whitespace()
+            || matches!(c, ',' | ';' | ':' | '\'' | '-' | '/' | '&' | '%' | '$' | '#' | '+' | '=')
+            || matches!(c, '(' | ')' | '[' | ']' | '"' | '«' | '»' | '“' | '”' | '‘' | '’')
+            || matches!(c, '،' | '؛' | '–' | '—');
+        if !plain {
+            match chars.peek() {
+                None => {}
+                Some(n) if n.is_whitespace() => {}
+                Some(n)
+                    if c == '.'
+                        && (n.is_ascii_digit()
+                            || n.is_ascii_lowercase()
+                            || (n.is_ascii_uppercase() && prev.is_ascii_uppercase())) => {}
+                Some(_) => return true,
+            }
+        }
+        prev = c;
+    }
+    false
+}
+
+/// Adds the sentences of one paragraph to the passages being built.
+fn add_sentences(
+    text: &str,
+    para: Range<usize>,
+    max: usize,
+    cur: &mut Option<Range<usize>>,
+    cur_words: &mut usize,
+    out: &mut Vec<Range<usize>>,
+) {
+    for s in sentences(text, para) {
+        let mut pieces = Vec::new();
+        let w = word_count(&text[s.clone()]);
+        if w > max {
+            cut_long(text, s, max, &mut pieces);
+        } else {
+            pieces.push((s, w));
+        }
+        for (piece, w) in pieces {
+            match cur.as_mut() {
+                Some(c) if *cur_words + w <= max => {
+                    c.end = piece.end;
+                    *cur_words += w;
+                }
+                _ => {
+                    if let Some(c) = cur.take() {
+                        out.push(c);
+                    }
+                    *cur = Some(piece);
+                    *cur_words = w;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -256,7 +319,64 @@ mod tests {
         assert_eq!(p, [t]);
     }
 
+    /// The passages as they were cut before the paragraph fast path: every paragraph
+    /// segmented into sentences.
+    fn split_segmented(text: &str, opts: &PassageOptions) -> Vec<Range<usize>> {
+        let max = opts.max_words.max(1);
+        let (mut out, mut cur, mut cur_words) = (Vec::new(), None, 0);
+        for para in paragraphs(text) {
+            add_sentences(text, para, max, &mut cur, &mut cur_words, &mut out);
+            if cur_words >= opts.min_words {
+                out.extend(cur.take());
+                cur_words = 0;
+            }
+        }
+        if let Some(c) = cur {
+            match out.last_mut() {
+                Some(prev) if word_count(&text[prev.clone()]) + cur_words <= max => {
+                    prev.end = c.end
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// The fast path is taken for ordinary prose, and refused where UAX #29 may split a
+    /// run of letters.
+    #[test]
+    fn fast_path_is_taken_for_plain_prose() {
+        assert!(!may_break_inside_words("The U.S. grew 3.5 per cent, e.g. in Asia. Next (yes)."));
+        assert!(!may_break_inside_words("وقع المغرب، الاتفاق؟ نعم"));
+        for t in ["end.Next", "it ended.\" Then", "why?No", "a\u{200B}b", "stop.)"] {
+            assert!(may_break_inside_words(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_keeps_abbreviations_and_inner_full_stops() {
+        let opts = PassageOptions { min_words: 3, max_words: 8 };
+        for t in [
+            "The U.S. and the U.N. met.\n\nIt rained.Then it stopped (he said.) Yes!No.",
+            "Growth was 3.5 per cent, e.g. in Asia.Next year?Maybe.\n\n\"Quoted.\" Done",
+            "Mr. Smith.\n\nشكرا.ثم ماذا؟نعم\n\nend.\u{200B}Next and\u{00AD}more",
+        ] {
+            assert_eq!(split_passages(t, &opts), split_segmented(t, &opts), "{t:?}");
+        }
+    }
+
     proptest! {
+        /// The paragraph fast path cuts exactly what sentence segmentation cuts.
+        #[test]
+        fn fast_path_matches_segmentation(
+            text in "([a-zA-Z0-9]{1,6}|[ .!?,;:()\"'’«»\n]|\n\n|U\\.S\\.|Mr\\. |[ءاأبتةسلمنوي؟۔،]{1,4}|\u{00A0}|\u{200B}|\u{2029}|\u{0301}){0,120}",
+            min in 1usize..8,
+            extra in 0usize..8,
+        ) {
+            let opts = PassageOptions { min_words: min, max_words: min + extra };
+            prop_assert_eq!(split_passages(&text, &opts), split_segmented(&text, &opts));
+        }
+
         #[test]
         fn passages_are_ordered_trimmed_and_cover_all_text(text in "[a-zA-Z ،؟.!\n éد]{0,400}") {
             let opts = PassageOptions { min_words: 5, max_words: 12 };

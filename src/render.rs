@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use crate::search::{Passage, SearchResults};
+use crate::search::{Explain, FacetCount, Passage, SearchResults};
 
 /// How right-to-left text (Arabic) is written to a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +65,17 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         meta.extend(hit.lang.clone());
         let meta = meta.join(" · ");
         let loc = hit.url.as_ref().or(hit.path.as_ref());
+        let also_in = (!hit.also_in.is_empty()).then(|| {
+            let copies: Vec<String> = hit
+                .also_in
+                .iter()
+                .map(|c| match &c.source {
+                    Some(source) => format!("{source} ({})", c.id),
+                    None => c.id.to_string(),
+                })
+                .collect();
+            format!("also in: {}", copies.join("; "))
+        });
         match opts.bidi {
             BidiMode::Logical => {
                 writeln!(w, "{rank}{}", paint(TITLE, title))?;
@@ -73,6 +84,9 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
                 }
                 if let Some(loc) = loc {
                     writeln!(w, "{INDENT}{}", paint(META, loc))?;
+                }
+                if let Some(also_in) = &also_in {
+                    writeln!(w, "{INDENT}{}", paint(META, also_in))?;
                 }
                 for p in &hit.passages {
                     writeln!(w, "{PASSAGE}{}", marked(p, opts.color))?;
@@ -89,11 +103,17 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
                 if let Some(loc) = loc {
                     writeln!(w, "{INDENT}{}", paint(META, loc))?;
                 }
+                if let Some(also_in) = &also_in {
+                    visual(w, &[(also_in, false)], INDENT, INDENT, width, Some(META), opts.color)?;
+                }
                 for p in &hit.passages {
                     let segments = segments(p);
                     visual(w, &segments, PASSAGE, PASSAGE_CONT, width, None, opts.color)?;
                 }
             }
+        }
+        if let Some(e) = &hit.explain {
+            explain(w, hit.score, e, &|s| paint(META, s))?;
         }
         writeln!(w)?;
     }
@@ -102,6 +122,83 @@ pub fn text<W: Write>(w: &mut W, results: &SearchResults, opts: TextOptions) -> 
         writeln!(w, "No articles match {:?}.", results.query)?;
     } else {
         writeln!(w, "{shown} of {} matching articles shown.", results.total_hits)?;
+    }
+    if let Some(facets) = &results.facets {
+        let line = |counts: &[FacetCount]| {
+            let parts: Vec<String> =
+                counts.iter().map(|c| format!("{} {}", c.value, c.count)).collect();
+            if parts.is_empty() {
+                "-".to_string()
+            } else {
+                parts.join(", ")
+            }
+        };
+        writeln!(w)?;
+        writeln!(w, "{} {}", paint(TITLE, "sources:  "), line(&facets.source))?;
+        writeln!(w, "{} {}", paint(TITLE, "languages:"), line(&facets.lang))?;
+        writeln!(w, "{} {}", paint(TITLE, "months:   "), line(&facets.month))?;
+    }
+    Ok(())
+}
+
+/// Writes why a hit ranked, indented under it.
+fn explain<W: Write>(
+    w: &mut W,
+    score: f32,
+    e: &Explain,
+    paint: &dyn Fn(&str) -> String,
+) -> io::Result<()> {
+    let second = match e.second_passage {
+        Some(pos) => format!(
+            " + {:.2} × passage {} ({:.3})",
+            e.second_passage_share,
+            pos + 1,
+            e.second_passage_score
+        ),
+        None => String::new(),
+    };
+    let line = format!(
+        "score {score:.3} = passage {} ({:.3}){second}; {} matching passage{}",
+        e.passage + 1,
+        e.passage_score,
+        e.matched_passages,
+        if e.matched_passages == 1 { "" } else { "s" }
+    );
+    writeln!(w, "   {}", paint(&line))?;
+    if let Some(words) = &e.words {
+        let line = format!(
+            "passage {}: words {:.3} × coordination {:.3} ({} of {} words){}",
+            e.passage + 1,
+            words.score / words.coordination.max(f32::MIN_POSITIVE),
+            words.coordination,
+            words.matched,
+            words.of,
+            if e.other > 0.0 { format!(" + other clauses {:.3}", e.other) } else { String::new() }
+        );
+        writeln!(w, "   {}", paint(&line))?;
+        for word in &words.words {
+            let fields: Vec<String> = word
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {:?} tf {} len {}/{:.1} ×{} → {:.3}",
+                        f.field, f.term, f.tf, f.len, f.avg_len, f.weight, f.part
+                    )
+                })
+                .collect();
+            let line = format!(
+                "  {:?}: {:.3} = idf {:.3}, tf~ {:.3} [{}]",
+                word.word,
+                word.score,
+                word.idf,
+                word.tf,
+                fields.join("; ")
+            );
+            writeln!(w, "   {}", paint(&line))?;
+        }
+    } else if e.other > 0.0 {
+        writeln!(w, "   {}", paint(&format!("other clauses {:.3}", e.other)))?;
     }
     Ok(())
 }

@@ -5,8 +5,9 @@
 //!   the `r_*` fields) and matches no text query;
 //! - one **passage** document per passage, which carries the analyzed text (in the field of
 //!   its language and in the shared `exact` field), the article's title, and the filterable
-//!   metadata (`source`, `lang`, `tag`, `date`), plus the article key and the passage's
-//!   position and byte span in the body.
+//!   metadata (`source`, `lang`, `tag`, `date`), plus the article key, the article's
+//!   near-duplicate fingerprint (`simhash`) and the passage's position and byte span in the
+//!   body.
 
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
@@ -15,7 +16,7 @@ use tantivy::schema::{
 use crate::analysis::{self, Lang};
 
 /// Version of the schema; bump it whenever fields or their options change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The fast-field tokenizer of the facet fields (`source`, `lang`): the value as written.
 const FACET_TOKENIZER: &str = "raw";
@@ -41,6 +42,9 @@ pub struct Fields {
     pub text_ar: Field,
     /// Passage: text of other languages.
     pub text_xx: Field,
+    /// Passage: which text field holds its text (`en`, `fr`, `ar`, `xx`; keyword), so
+    /// ranking can count the passages of each language.
+    pub plang: Field,
     /// Passage: text analyzed unstemmed, for every language.
     pub exact: Field,
     /// Passage: the article title (unstemmed).
@@ -54,6 +58,9 @@ pub struct Fields {
     pub tag: Field,
     /// Passage: publication date (indexed and fast, for filters).
     pub date: Field,
+    /// Passage: the article's near-duplicate fingerprint (fast; absent for short bodies),
+    /// see [`crate::index::fingerprint`].
+    pub simhash: Field,
     /// Record: the article id (indexed for lookups, stored).
     pub record_id: Field,
     /// Record: the constant `article`, so records can be counted.
@@ -103,12 +110,14 @@ impl Fields {
             text_fr: f("text_fr")?,
             text_ar: f("text_ar")?,
             text_xx: f("text_xx")?,
+            plang: f("plang")?,
             exact: f("exact")?,
             title: f("title")?,
             source: f("source")?,
             lang: f("lang")?,
             tag: f("tag")?,
             date: f("date")?,
+            simhash: f("simhash")?,
             record_id: f("record_id")?,
             kind: f("kind")?,
             r_title: f("r_title")?,
@@ -121,6 +130,16 @@ impl Fields {
             r_tags: f("r_tags")?,
             r_format: f("r_format")?,
         })
+    }
+}
+
+/// The value of the `plang` field of a passage whose text is in `lang`'s text field.
+pub fn plang_code(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Fr => "fr",
+        Lang::Ar => "ar",
+        Lang::Other => "xx",
     }
 }
 
@@ -149,6 +168,7 @@ pub fn build_schema() -> Schema {
         };
         b.add_text_field(name, text(lang.analyzer_name(), true));
     }
+    b.add_text_field("plang", STRING);
     b.add_text_field("exact", text(analysis::EXACT, true));
     b.add_text_field("title", text(analysis::EXACT, true));
     // Fast as written ("raw"), so facet counts show sources as their outlets spell them.
@@ -156,6 +176,7 @@ pub fn build_schema() -> Schema {
     b.add_text_field("lang", text(analysis::KEYWORD, false).set_fast(FACET_TOKENIZER));
     b.add_text_field("tag", text(analysis::KEYWORD, false));
     b.add_date_field("date", INDEXED | FAST);
+    b.add_u64_field("simhash", FAST);
     b.add_text_field("record_id", STRING | STORED);
     b.add_text_field("kind", STRING);
     for name in ["r_title", "r_body", "r_url", "r_source", "r_lang", "r_path", "r_tags", "r_format"]

@@ -56,6 +56,46 @@ struct Results {
     total_hits: usize,
     took_ms: f64,
     hits: Vec<Hit>,
+    /// Always in `--json` (issue 6).
+    facets: Facets,
+    #[serde(default)]
+    did_you_mean: Option<String>,
+    #[serde(default)]
+    fuzzy: Vec<FuzzyTerm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Facets {
+    source: Vec<FacetCount>,
+    lang: Vec<FacetCount>,
+    month: Vec<FacetCount>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FacetCount {
+    value: String,
+    count: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FuzzyTerm {
+    term: String,
+    matches: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Duplicate {
+    id: String,
+    title: String,
+    source: Option<String>,
+    date: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +111,7 @@ struct Hit {
     lang: Option<String>,
     score: f32,
     passages: Vec<Passage>,
+    also_in: Vec<Duplicate>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +167,74 @@ fn json_output_follows_the_documented_schema() {
         .highlights
         .iter()
         .any(|r| &results.hits[0].passages[0].text[r.start..r.end] == "Mistral"));
+    let langs: u64 = results.facets.lang.iter().map(|c| c.count).sum();
+    assert_eq!(langs, results.total_hits as u64);
+    assert!(!results.facets.source.is_empty() && !results.facets.month.is_empty());
+    assert!(results.did_you_mean.is_none() && results.fuzzy.is_empty());
+}
+
+#[test]
+fn typo_tolerance_on_the_command_line() {
+    // The suggestion goes to stderr for a person, into the JSON for a machine.
+    search(&["Mistrall"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("**Mistral**"))
+        .stderr(predicate::str::contains("did you mean \"Mistral\"?"));
+    let out = search(&["Mistrall", "--json"]).assert().code(0).get_output().clone();
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let results: Results = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.did_you_mean.as_deref(), Some("Mistral"));
+    assert_eq!(results.fuzzy[0].term, "Mistrall");
+    assert_eq!(results.fuzzy[0].matches[0], "mistral");
+    search(&["Mistarl", "--no-fuzzy"]).assert().code(1);
+    search(&["Mistarl"]).assert().code(0);
+}
+
+#[test]
+fn sort_recent_and_facets_options() {
+    let out = search(&["AI", "--sort", "date", "--json", "-n", "20"]).assert().code(0);
+    let results: Results = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let dates: Vec<&str> = results.hits.iter().filter_map(|h| h.date.as_deref()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    search(&["AI", "--sort", "size"]).assert().code(2);
+    search(&["AI", "--recent", "30d"]).assert().code(0);
+    search(&["AI", "--recent", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid half-life"));
+    search(&["Mistral", "--facets"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("languages: en").and(predicate::str::contains("months:")));
+    search(&["Mistral"]).assert().code(0).stdout(predicate::str::contains("languages:").not());
+    search(&["Mistral", "--no-collapse"]).assert().code(0);
+}
+
+#[test]
+fn similar_command() {
+    let id =
+        "https://maghreb-tech-wire.example/2025/09/12/mistral-ai-memorandum-digital-transition";
+    let out = at(&cli_index().join("idx"))
+        .args(["similar", id, "--json", "-n", "3"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let results: Results = serde_json::from_slice(&out).unwrap();
+    assert_eq!(results.hits.len(), 3);
+    assert!(results.hits.iter().all(|h| h.id != id));
+    at(&cli_index().join("idx"))
+        .args(["similar", id])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Mistral"));
+    at(&cli_index().join("idx"))
+        .args(["similar", "no-such-article"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no article with id \"no-such-article\""));
 }
 
 #[test]

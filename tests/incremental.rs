@@ -320,3 +320,34 @@ fn watch_catches_up_with_changes_made_before_it_started() {
     index.reload().unwrap();
     assert_eq!(index.stats().unwrap().articles, 2);
 }
+
+/// Regression: `gazette status` (or any reader of the manifest) failed with "No such file"
+/// when a writer committed between its reading the last commit and opening the manifest
+/// that commit named (the writer removes the older manifests after each commit). Seen in
+/// `watch_indexes_changes_and_stops_cleanly` under load.
+#[test]
+fn the_manifest_is_readable_while_a_writer_commits() {
+    let idx = tempfile::tempdir().unwrap();
+    let writer_index = NewsIndex::create(idx.path()).unwrap();
+    let reader = NewsIndex::open(idx.path()).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut updater = writer_index.updater(15_000_000, 1).unwrap();
+            for n in 0..60 {
+                let a = gazette::Article::new(format!("a{n}"), "Title", "A short body of text.");
+                updater.upsert(&a).unwrap();
+                updater.commit().unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0u32;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Err(e) = reader.manifest() {
+                panic!("manifest read failed during commits after {reads} reads: {e}");
+            }
+            reads += 1;
+        }
+    });
+    assert_eq!(reader.manifest().unwrap().articles.len(), 60);
+}

@@ -159,3 +159,43 @@ fn default_lang_applies_to_articles_without_a_language() {
     let hits = index.search(&SearchRequest::new("engines")).unwrap();
     assert_eq!(hits.total_hits, 1);
 }
+
+/// Regression: a `gazette index` killed while creating the index (after some of its files
+/// were written, before Tantivy's first commit) left a folder the next run refused as "the
+/// directory is not empty" (found by `incremental::killed_runs_…`, about one run in four).
+#[test]
+fn a_creation_killed_half_way_is_completed_by_the_next_run() {
+    let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
+    let opts = IndexOptions { threads: 1, heap_bytes: 50_000_000, ..IndexOptions::default() };
+    // Each state a kill can leave: the marker alone; the marker and Tantivy's housekeeping
+    // files; the marker's temporary file alone.
+    let states: [&[&str]; 3] = [
+        &["gazette.json"],
+        &["gazette.json", ".managed.json", ".tantivy-meta.lock", ".tmpA1b2C3"],
+        &["gazette.tmp"],
+    ];
+    for files in states {
+        let idx = tempfile::tempdir().unwrap();
+        let idx = idx.path().join("idx");
+        let template = tempfile::tempdir().unwrap();
+        NewsIndex::create(template.path()).unwrap();
+        std::fs::create_dir_all(&idx).unwrap();
+        for name in files {
+            let from = template.path().join(name);
+            let bytes = std::fs::read(&from).unwrap_or_else(|_| b"[]".to_vec());
+            std::fs::write(idx.join(name), bytes).unwrap();
+        }
+        assert!(
+            matches!(NewsIndex::open(&idx), Err(Error::IndexNotFound(_))),
+            "{files:?}: nothing committed there yet"
+        );
+        let index = NewsIndex::open_or_create(&idx).unwrap();
+        index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+        assert_eq!(NewsIndex::open(&idx).unwrap().stats().unwrap().articles, 1, "{files:?}");
+    }
+    // Anything else in the folder is still refused, and left alone.
+    let idx = temp_tree(&[("notes.txt", b"mine"), (".managed.json", b"[]")]);
+    let err = NewsIndex::create(idx.path()).unwrap_err();
+    assert!(err.to_string().contains("not empty"), "{err}");
+    assert!(idx.path().join(".managed.json").exists() && idx.path().join("notes.txt").exists());
+}

@@ -7,6 +7,7 @@ mod util;
 mod browser;
 mod cli;
 mod faults;
+mod features;
 #[cfg(feature = "server")]
 mod hostile;
 mod html;

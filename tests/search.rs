@@ -203,3 +203,28 @@ fn highlight_ranges_are_valid_everywhere() {
         }
     }
 }
+
+/// `--explain` takes the score apart: the winning passage's score is the BM25F words' score
+/// (plus other clauses), and each matched word lists the fields it was found in.
+#[test]
+fn explain_takes_the_score_apart() {
+    let mut req = SearchRequest::new("Mistral memorandum");
+    req.explain = true;
+    let results = corpus_index().search(&req).unwrap();
+    let hit = &results.hits[0];
+    let e = hit.explain.as_ref().expect("explain asked for");
+    let words = e.words.as_ref().expect("plain words are scored with BM25F");
+    assert_eq!(words.of, 2);
+    assert!(words.matched >= 1 && words.matched <= 2);
+    assert!((words.score + e.other - e.passage_score).abs() < 1e-3, "{e:?}");
+    let expected = e.passage_score + e.second_passage_share * e.second_passage_score;
+    assert!((hit.score - expected).abs() < 1e-3, "{} vs {expected}", hit.score);
+    for w in &words.words {
+        assert!(!w.fields.is_empty() && w.idf > 0.0, "{w:?}");
+        let parts: f32 = w.fields.iter().map(|f| f.part).sum();
+        assert!((parts - w.tf).abs() < 1e-4, "{w:?}");
+    }
+    // Without the flag, no explanation.
+    let plain = corpus_index().search(&SearchRequest::new("Mistral memorandum")).unwrap();
+    assert!(plain.hits.iter().all(|h| h.explain.is_none()));
+}

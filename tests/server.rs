@@ -251,7 +251,11 @@ async fn bad_search_requests_get_json_errors() {
         ("/search?q=a&passages=11", "invalid_parameter"),
         ("/search?q=a&since=yesterday", "invalid_parameter"),
         ("/search?q=a&facets=maybe", "invalid_parameter"),
-        ("/search?q=a&sort=date", "unknown_parameter"),
+        ("/search?q=a&order=date", "unknown_parameter"),
+        ("/search?q=a&sort=size", "invalid_parameter"),
+        ("/search?q=a&recent=soon", "invalid_parameter"),
+        ("/search?q=a&fuzzy=maybe", "invalid_parameter"),
+        ("/search?q=a&collapse=maybe", "invalid_parameter"),
         ("/search?q=author:smith", "invalid_query"),
         ("/search?q=%22unclosed%20(((", "invalid_query"),
     ] {
@@ -265,6 +269,56 @@ async fn bad_search_requests_get_json_errors() {
     assert_error(&get(&app, "/nowhere").await, StatusCode::NOT_FOUND, "no_route");
     let wrong = call(&app, Method::PUT, "/search?q=a", None, "").await;
     assert_error(&wrong, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn search_options_of_issue_6() {
+    let app = corpus_server(ServerConfig::default());
+    // Typo tolerance, and its switch.
+    let r = get(&app, "/search?q=Mistrall").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["did_you_mean"], "Mistral");
+    assert_eq!(r.json["fuzzy"][0]["term"], "Mistrall");
+    assert!(r.json["total_hits"].as_u64().unwrap() > 0);
+    let r = get(&app, "/search?q=Mistarl&fuzzy=false").await;
+    assert_eq!(r.json["total_hits"], 0);
+    assert!(r.json.get("did_you_mean").is_none());
+    // Sort by date: newest first.
+    let r = get(&app, "/search?q=AI&sort=date&limit=20").await;
+    let dates: Vec<&str> =
+        r.json["hits"].as_array().unwrap().iter().filter_map(|h| h["date"].as_str()).collect();
+    assert!(dates.len() > 5 && dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    // Recency and collapse switches are accepted; every hit has its also_in array.
+    let r = get(&app, "/search?q=AI&recent=30d&collapse=false").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.json["hits"].as_array().unwrap().iter().all(|h| h["also_in"].is_array()));
+}
+
+#[tokio::test]
+async fn similar_articles_endpoint() {
+    let app = corpus_server(ServerConfig::default());
+    let id =
+        "https://maghreb-tech-wire.example/2025/09/12/mistral-ai-memorandum-digital-transition";
+    let r = get(&app, &format!("/articles/{id}/similar?limit=3&passages=1")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hits = r.json["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 3);
+    assert!(hits.iter().all(|h| h["id"] != id));
+    let lib = corpus_index().similar(&gazette::SimilarRequest::new(id)).unwrap();
+    assert_eq!(hits[0]["id"], lib.hits[0].id.as_str());
+    assert!(r.json["facets"].is_object());
+    // The article itself is still served at its own path.
+    assert_eq!(get(&app, &format!("/articles/{id}")).await.json["id"], id);
+    assert_error(
+        &get(&app, "/articles/no-such-article/similar").await,
+        StatusCode::NOT_FOUND,
+        "article_not_found",
+    );
+    assert_error(
+        &get(&app, &format!("/articles/{id}/similar?q=x")).await,
+        StatusCode::BAD_REQUEST,
+        "unknown_parameter",
+    );
 }
 
 #[tokio::test]

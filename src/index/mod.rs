@@ -6,6 +6,7 @@
 //! deletes whole articles; [`index_paths`] runs a parallel indexing job over files.
 
 mod build;
+pub mod fingerprint;
 pub mod manifest;
 mod watch;
 
@@ -150,15 +151,10 @@ impl NewsIndex {
     /// Creates a new, empty index in `dir` whose text is analyzed with `profile`.
     pub fn create_with(dir: &Path, profile: Profile) -> Result<NewsIndex> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-        if entries.any(|e| e.is_ok_and(|e| e.file_name() != ".gitkeep")) {
-            return Err(Error::NotAnIndex {
-                path: dir.to_path_buf(),
-                reason: "the directory is not empty".into(),
-            });
-        }
-        let mdir = tantivy::directory::MmapDirectory::open(dir)?;
-        let index = Index::create(mdir, build_schema(), tantivy::IndexSettings::default())?;
+        clear_interrupted_creation(dir)?;
+        // The marker first, then Tantivy's files: a creation killed half-way leaves a marker
+        // without `meta.json`, which `open` reports as no index yet and the next `create`
+        // clears (see `clear_interrupted_creation`).
         let marker = Marker {
             schema_version: SCHEMA_VERSION,
             analysis_version: analysis::ANALYSIS_VERSION,
@@ -167,6 +163,8 @@ impl NewsIndex {
         };
         let json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
         write_atomic(&dir.join(MARKER), &json)?;
+        let mdir = tantivy::directory::MmapDirectory::open(dir)?;
+        let index = Index::create(mdir, build_schema(), tantivy::IndexSettings::default())?;
         Self::wrap(dir, index, profile)
     }
 
@@ -176,6 +174,11 @@ impl NewsIndex {
             return Err(Error::IndexNotFound(dir.to_path_buf()));
         }
         let marker_path = dir.join(MARKER);
+        if marker_path.is_file() && !dir.join("meta.json").exists() {
+            // A creation that did not get as far as Tantivy's first commit: nothing is
+            // indexed there yet.
+            return Err(Error::IndexNotFound(dir.to_path_buf()));
+        }
         let marker = match std::fs::read(&marker_path) {
             Ok(bytes) => {
                 serde_json::from_slice::<Marker>(&bytes).map_err(|e| Error::NotAnIndex {
@@ -323,8 +326,24 @@ impl NewsIndex {
     }
 
     /// The manifest of the last commit: every file and article the index holds.
+    ///
+    /// A writer may commit while this reads: the manifest of the commit read first is then
+    /// removed, and the one the newer commit names is read instead.
     pub fn manifest(&self) -> Result<Manifest> {
-        Manifest::load(&self.dir, self.generation()?)
+        let mut generation = self.generation()?;
+        for _ in 0..16 {
+            match Manifest::load(&self.dir, generation) {
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    let newer = self.generation()?;
+                    if newer == generation {
+                        break;
+                    }
+                    generation = newer;
+                }
+                other => return other,
+            }
+        }
+        Manifest::load(&self.dir, generation)
     }
 
     /// Describes what the index holds at its last commit.
@@ -460,6 +479,41 @@ fn clone_io(e: &std::io::Error) -> std::io::Error {
 
 /// Writes a file atomically: to a temporary file in the same directory, synced, then
 /// renamed over the target.
+/// Makes `dir` ready for a new index: it must be empty but for a `.gitkeep` and, when it
+/// has no `meta.json` (no Tantivy commit), the files a creation killed half-way leaves —
+/// Gazette's marker and its temporary file, Tantivy's `.managed.json`, lock files and
+/// temporary files — which are removed. Anything else: "the directory is not empty".
+fn clear_interrupted_creation(dir: &Path) -> Result<()> {
+    let leftover = |name: &str| {
+        name == MARKER
+            || name == "gazette.tmp"
+            || name == LOCK_INFO
+            || name == ".managed.json"
+            || name.starts_with(".tantivy-")
+            || name.starts_with(".tmp")
+    };
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == ".gitkeep" {
+            continue;
+        }
+        if name == "meta.json" || !leftover(&name) {
+            return Err(Error::NotAnIndex {
+                path: dir.to_path_buf(),
+                reason: "the directory is not empty".into(),
+            });
+        }
+        stale.push(entry.path());
+    }
+    for path in stale {
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
@@ -599,6 +653,7 @@ impl IndexUpdater {
         if spans.is_empty() {
             spans.push(0..0);
         }
+        let simhash = fingerprint::fingerprint(&article.body);
         let mut ops = Vec::with_capacity(spans.len() + 3);
         ops.push(UserOperation::Delete(Term::from_field_text(f.article_id, id)));
         ops.push(UserOperation::Delete(Term::from_field_text(f.record_id, id)));
@@ -639,6 +694,7 @@ impl IndexUpdater {
             doc.add_u64(f.span_start, span.start as u64);
             doc.add_u64(f.span_end, span.end as u64);
             doc.add_text(f.text(lang), text);
+            doc.add_text(f.plang, crate::schema::plang_code(lang));
             if pos == 0 {
                 // The title through its language's chain too (the `title` field is exact
                 // only), so a stemmed or clitic form finds an article named only in its title.
@@ -658,6 +714,9 @@ impl IndexUpdater {
             }
             if let Some(d) = date {
                 doc.add_date(f.date, d);
+            }
+            if let Some(h) = simhash {
+                doc.add_u64(f.simhash, h);
             }
             ops.push(UserOperation::Add(doc));
         }

@@ -6,21 +6,34 @@
 //! chain and matched against every language's passage field, the unstemmed `exact` field
 //! and the title. Search returns data (text, scores, byte ranges), never markup.
 
+mod arrange;
 mod collector;
+pub mod fuzzy;
 pub mod highlight;
+mod rank;
+mod similar;
 
 use std::ops::Bound;
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+};
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DateTime, Term};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DateTime, TantivyDocument, Term};
 use time::OffsetDateTime;
 
+pub use self::arrange::{half_life, Sort, COLLAPSE_DISTANCE, UNDATED_DECAY};
+use self::arrange::{Arranged, Arrangement};
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
+pub use self::fuzzy::FuzzyTerm;
 use self::highlight::{Highlighter, TermGroup};
+use self::rank::{Bm25fQuery, RankFields, Role, Word};
+pub use self::rank::{FieldExplain, RankParams, WordExplain, WordsExplain};
+pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use crate::analysis::Lang;
 use crate::article::ArticleId;
 use crate::error::{Error, Result};
@@ -37,14 +50,15 @@ pub const MAX_PASSAGES: usize = 10;
 /// The most values returned per facet (`source`, `lang`), most frequent first.
 pub const MAX_FACET_VALUES: usize = 50;
 
-/// Ranking weights (see the README's "Ranking" section).
+/// Field boosts of the query parts Tantivy's query parser scores (phrases, prefixes,
+/// words a chain splits in several tokens), which sum one BM25 per field: the exact field
+/// weighs as little as in BM25F, so a phrase found in the text and the exact field scores
+/// about like one BM25F word, not twice. Plain words are scored with BM25F ([`RankParams`]).
 mod weights {
     /// Boost of the unstemmed `exact` field next to the stemmed language field.
-    pub const EXACT: f32 = 4.0;
+    pub const EXACT: f32 = 0.1;
     /// Boost of the title field (matched in every passage of the article).
-    pub const TITLE: f32 = 1.5;
-    /// Share of the second-best passage added to the best passage's score.
-    pub const SECOND_PASSAGE: f32 = 0.25;
+    pub const TITLE: f32 = 1.0;
 }
 
 /// What to search for.
@@ -69,6 +83,24 @@ pub struct SearchRequest {
     /// Also count the matching articles per source, language and month
     /// ([`SearchResults::facets`]).
     pub facets: bool,
+    /// Also say, per hit, why it ranked ([`Hit::explain`]).
+    pub explain: bool,
+    /// Expand a query of plain words with terms from its best passages (RM3-style
+    /// pseudo-relevance feedback; [`RankParams`] `fb_*`), then search again.
+    pub expand: bool,
+    /// Ranking parameters (the defaults are the measured setting).
+    pub rank: RankParams,
+    /// How hits are ordered: by relevance (default) or newest first.
+    pub sort: Sort,
+    /// Recency: multiply each article's score by `0.5^(age / half_life)` (age at
+    /// [`SearchRequest::now`]); undated articles get [`UNDATED_DECAY`]. See [`half_life`].
+    pub recent: Option<time::Duration>,
+    /// The instant ages are measured from (default: the time of the search).
+    pub now: Option<OffsetDateTime>,
+    /// Typo tolerance: search rare words with their fuzzy matches too (see [`fuzzy`]).
+    pub fuzzy: bool,
+    /// Collapse near-duplicate articles (syndicated copies) into one hit ([`Hit::also_in`]).
+    pub collapse: bool,
 }
 
 impl SearchRequest {
@@ -84,6 +116,14 @@ impl SearchRequest {
             langs: Vec::new(),
             sources: Vec::new(),
             facets: false,
+            explain: false,
+            expand: false,
+            rank: RankParams::default(),
+            sort: Sort::Relevance,
+            recent: None,
+            now: None,
+            fuzzy: true,
+            collapse: true,
         }
     }
 }
@@ -207,18 +247,66 @@ pub struct Hit {
     pub path: Option<String>,
     /// Language code.
     pub lang: Option<String>,
-    /// Article score: best passage plus a share of the second best.
+    /// Article score: best passage plus a share of the second best (times the recency
+    /// factor with [`SearchRequest::recent`]).
     pub score: f32,
     /// The best passages, best first.
     pub passages: Vec<Passage>,
+    /// Near-duplicates of this article collapsed into this hit (syndicated copies), best
+    /// first; empty without [`SearchRequest::collapse`].
+    pub also_in: Vec<Duplicate>,
+    /// Why it ranked, when [`SearchRequest::explain`] asked (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explain>,
 }
+
+/// Why a hit ranked where it did: its score taken apart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explain {
+    /// Position of the winning (best) passage in the article (0-based).
+    pub passage: u64,
+    /// The winning passage's score.
+    pub passage_score: f32,
+    /// Position of the second-best passage, if another passage matched.
+    pub second_passage: Option<u64>,
+    /// The second-best passage's score (0 when none).
+    pub second_passage_score: f32,
+    /// The share of the second passage's score added to the article's.
+    pub second_passage_share: f32,
+    /// The winning passage's BM25F score on the query's plain words, per word and field.
+    pub words: Option<WordsExplain>,
+    /// The rest of the winning passage's score: phrases, prefixes, fielded terms (scored by
+    /// Tantivy's per-field BM25).
+    pub other: f32,
+    /// Matching passages of the article.
+    pub matched_passages: u32,
+}
+
+/// A near-duplicate of a hit: another outlet's copy of the same story.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duplicate {
+    /// Article id.
+    pub id: ArticleId,
+    /// Title.
+    pub title: String,
+    /// Outlet.
+    pub source: Option<String>,
+    /// Publication date (RFC 3339, UTC).
+    pub date: Option<String>,
+    /// Canonical url.
+    pub url: Option<String>,
+}
+
+/// The most copies listed per hit (more are counted in [`SearchResults::total_hits`]'s
+/// difference from the articles matched, not listed).
+pub const MAX_COPIES: usize = 20;
 
 /// The answer to a [`SearchRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchResults {
     /// The query as given.
     pub query: String,
-    /// Number of matching articles.
+    /// Number of matching articles (near-duplicates collapsed into one hit count once).
     pub total_hits: usize,
     /// Time spent, in milliseconds.
     pub took_ms: f64,
@@ -228,11 +316,31 @@ pub struct SearchResults {
     /// (absent from the JSON otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub facets: Option<Facets>,
+    /// The query with its rare words replaced by their closest dictionary words, when typo
+    /// tolerance searched some (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+    /// The rare words searched with their fuzzy matches (absent from the JSON when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fuzzy: Vec<FuzzyTerm>,
+}
+
+/// What a search adds to a [`SearchRequest`] inside the library.
+#[derive(Debug, Default)]
+struct Extra {
+    /// An article (by key) never returned.
+    exclude: Option<u64>,
+    /// The query to report (else the request's).
+    shown_query: Option<String>,
 }
 
 impl NewsIndex {
     /// Runs a search against the last commit seen by this handle.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        self.search_with(req, &Extra::default())
+    }
+
+    fn search_with(&self, req: &SearchRequest, extra: &Extra) -> Result<SearchResults> {
         let started = Instant::now();
         if req.query.trim().is_empty() {
             return Err(Error::Query("the query is empty".into()));
@@ -257,12 +365,23 @@ impl NewsIndex {
         }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
         check_fields(&ast)?;
-        let query = self.build_query(ast.clone(), req)?;
         let searcher = self.searcher();
-        let keep = req.passages.max(2);
-        let groups = searcher
-            .search(&*query, &ArticleCollector { keep, facets: req.facets })
+        let typo = if req.fuzzy { fuzzy::plan(self, &searcher, &req.query, &ast)? } else { None };
+        let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
+        let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
+        let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
+        let mut groups = searcher
+            .search(&*query, &collector)
             .map_err(|e| crate::index::damaged(self.dir(), e))?;
+        if req.expand && is_plain_words(&run_ast) {
+            let words = self.expansion(&searcher, &groups, &parts, req)?;
+            if !words.is_empty() {
+                (query, parts) = self.build_query(run_ast, req, words)?;
+                groups = searcher
+                    .search(&*query, &collector)
+                    .map_err(|e| crate::index::damaged(self.dir(), e))?;
+            }
+        }
         let total_hits = groups.len();
         let facets =
             req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_ref())));
@@ -270,42 +389,96 @@ impl NewsIndex {
         let mut ranked: Vec<(f32, ArticleMatches)> = groups
             .into_values()
             .filter(|m| !m.best.is_empty())
-            .map(|m| {
-                let second = m.best.get(1).map_or(0.0, |p| p.score);
-                (m.best[0].score + weights::SECOND_PASSAGE * second, m)
-            })
+            .map(|m| (article_score(&m, req.rank), m))
             .collect();
         ranked.sort_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
         });
 
+        let arrangement = Arrangement {
+            sort: req.sort,
+            recent: req.recent.map(|h| (h, req.now.unwrap_or_else(OffsetDateTime::now_utc))),
+            collapse: req.collapse,
+            exact_first: typo.as_ref().and_then(|t| t.exact_first.as_ref()),
+            exclude: extra.exclude,
+        };
+        let arranged = arrange::arrange(&searcher, ranked, &arrangement)?;
+        let total_hits = if arrangement.collapse || extra.exclude.is_some() {
+            arranged.len()
+        } else {
+            total_hits
+        };
+
         let mut groups = Vec::new();
         collect_groups(&ast, false, &mut groups);
+        groups.extend(typo.iter().flat_map(|t| t.groups.iter().cloned()));
         let highlighter = Highlighter::new(self.profile(), &groups);
         let mut hits = Vec::new();
-        for (score, matches) in ranked.into_iter().skip(req.offset).take(req.limit) {
-            hits.push(self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?);
+        for Arranged { score, matches, copies } in
+            arranged.into_iter().skip(req.offset).take(req.limit)
+        {
+            let mut hit = self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?;
+            hit.also_in = self.copies(&searcher, &copies)?;
+            if req.explain {
+                hit.explain = Some(explain(&searcher, &parts, &matches, req.rank)?);
+            }
+            hits.push(hit);
         }
+        let (did_you_mean, fuzzy) = match typo {
+            Some(t) => (Some(t.did_you_mean), t.terms),
+            None => (None, Vec::new()),
+        };
         Ok(SearchResults {
-            query: req.query.clone(),
+            query: extra.shown_query.clone().unwrap_or_else(|| req.query.clone()),
             total_hits,
             took_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             hits,
             facets,
+            did_you_mean,
+            fuzzy,
         })
     }
 
-    fn build_query(&self, ast: UserInputAst, req: &SearchRequest) -> Result<Box<dyn Query>> {
+    /// The collapsed copies of a hit, as listed in [`Hit::also_in`].
+    fn copies(
+        &self,
+        searcher: &tantivy::Searcher,
+        copies: &[ArticleMatches],
+    ) -> Result<Vec<Duplicate>> {
         let f = self.fields();
-        let mut default_fields: Vec<_> = Lang::ALL.iter().map(|l| f.text(*l)).collect();
-        default_fields.extend([f.exact, f.title]);
-        let mut parser = QueryParser::for_index(self.tantivy(), default_fields);
-        parser.set_field_boost(f.exact, weights::EXACT);
-        parser.set_field_boost(f.title, weights::TITLE);
-        let (query, errors) = parser.build_query_from_user_input_ast_lenient(ast);
-        if let Some(e) = errors.into_iter().next() {
-            return Err(Error::Query(e.to_string()));
+        let mut out = Vec::new();
+        for m in copies.iter().take(MAX_COPIES) {
+            let Some(best) = m.best.first() else { continue };
+            let doc: TantivyDocument = searcher.doc(best.addr)?;
+            let id = doc.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+            if let Some(a) = self.article_in(searcher, &ArticleId(id.to_string()))? {
+                out.push(Duplicate {
+                    id: a.id,
+                    title: a.title,
+                    source: a.source,
+                    date: a.published.map(format_date),
+                    url: a.url,
+                });
+            }
         }
+        Ok(out)
+    }
+
+    /// The query for `ast` plus the request's filters, and the BM25F parts of it (for
+    /// explanations).
+    /// With `extra` words (query expansion, for a query of plain words only), they join
+    /// the query's words.
+    fn build_query(
+        &self,
+        ast: UserInputAst,
+        req: &SearchRequest,
+        extra: Vec<Word>,
+    ) -> Result<(Box<dyn Query>, Vec<Bm25fQuery>)> {
+        let f = self.fields();
+        let mut builder = QueryBuilder::new(self, req.rank)?;
+        let query =
+            if extra.is_empty() { builder.build(ast)? } else { builder.expanded(ast, extra)? };
+        let parts = builder.parts;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
         let to_dt = |d: OffsetDateTime| DateTime::from_timestamp_secs(d.unix_timestamp());
         if req.since.is_some() || req.until.is_some() {
@@ -331,11 +504,117 @@ impl NewsIndex {
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
-        Ok(if clauses.len() == 1 {
+        let query: Box<dyn Query> = if clauses.len() == 1 {
             clauses.remove(0).1
         } else {
             Box::new(BooleanQuery::new(clauses))
-        })
+        };
+        Ok((query, parts))
+    }
+
+    /// RM3-style expansion terms: the words that weigh most in the best passages of the
+    /// first `fb_docs` articles (each passage's term frequencies over its length, weighted by
+    /// its article's share of their scores), `fb_terms` of them, not already in the query,
+    /// weighted so that together they weigh `(1 − fb_original) / fb_original` times the
+    /// query's own words.
+    fn expansion(
+        &self,
+        searcher: &tantivy::Searcher,
+        groups: &std::collections::HashMap<u64, ArticleMatches>,
+        parts: &[Bm25fQuery],
+        req: &SearchRequest,
+    ) -> Result<Vec<Word>> {
+        use std::collections::{HashMap, HashSet};
+        let p = req.rank;
+        let own: usize = parts.iter().map(|q| q.words.len()).sum();
+        if p.fb_original >= 1.0 || p.fb_docs < 1.0 || p.fb_terms < 1.0 || own == 0 {
+            return Ok(Vec::new());
+        }
+        let mut top: Vec<(f32, &ArticleMatches)> = groups
+            .values()
+            .filter(|m| !m.best.is_empty())
+            .map(|m| (article_score(m, p), m))
+            .collect();
+        top.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
+        });
+        top.truncate(p.fb_docs as usize);
+        let total: f32 = top.iter().map(|t| t.0).sum();
+        if total <= 0.0 {
+            return Ok(Vec::new());
+        }
+        let known: HashSet<&Term> = parts
+            .iter()
+            .flat_map(|q| q.words.iter().flat_map(|w| w.terms.iter().map(|t| &t.1)))
+            .collect();
+        let f = self.fields();
+        let mut analyzers: HashMap<Lang, TextAnalyzer> = HashMap::new();
+        let mut weights: HashMap<(Lang, String), f32> = HashMap::new();
+        for (score, m) in &top {
+            let Some((text, lang)) = self.passage_text(searcher, m.best[0].addr)? else { continue };
+            let analyzer = match analyzers.entry(lang) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.tantivy().tokenizer_for_field(f.text(lang))?)
+                }
+            };
+            let mut counts: HashMap<String, f32> = HashMap::new();
+            let mut len = 0.0f32;
+            let mut stream = analyzer.token_stream(&text);
+            while stream.advance() {
+                len += 1.0;
+                let t = &stream.token().text;
+                if t.chars().count() >= 2 && !t.chars().all(|c| c.is_numeric()) {
+                    *counts.entry(t.clone()).or_default() += 1.0;
+                }
+            }
+            for (t, tf) in counts {
+                *weights.entry((lang, t)).or_default() += score / total * tf / len.max(1.0);
+            }
+        }
+        let mut candidates: Vec<((Lang, String), f32)> = weights
+            .into_iter()
+            .filter(|((lang, t), _)| !known.contains(&Term::from_field_text(f.text(*lang), t)))
+            .collect();
+        candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        candidates.truncate(p.fb_terms as usize);
+        let sum: f32 = candidates.iter().map(|c| c.1).sum();
+        if sum <= 0.0 {
+            return Ok(Vec::new());
+        }
+        let mass = own as f32 * (1.0 - p.fb_original) / p.fb_original.max(f32::MIN_POSITIVE);
+        Ok(candidates
+            .into_iter()
+            .map(|((lang, t), w)| Word {
+                terms: vec![(Role::Text(lang), Term::from_field_text(f.text(lang), &t))],
+                text: t,
+                weight: mass * w / sum,
+                expansion: true,
+            })
+            .collect())
+    }
+
+    /// A passage's text and language.
+    fn passage_text(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: tantivy::DocAddress,
+    ) -> Result<Option<(String, Lang)>> {
+        let f = self.fields();
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let id = doc.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
+        let Some(article) = self.article_in(searcher, &ArticleId(id.to_string()))? else {
+            return Ok(None);
+        };
+        let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
+        let Some(text) = article.body.get(num(f.span_start)..num(f.span_end)) else {
+            return Ok(None);
+        };
+        let lang = Lang::from_code(passage_lang(article.lang.as_deref(), text).as_deref());
+        // The title belongs to the first passage (it is indexed with it).
+        let text =
+            if num(f.pos) == 0 { format!("{}\n{text}", article.title) } else { text.to_string() };
+        Ok(Some((text, lang)))
     }
 
     fn build_hit(
@@ -379,8 +658,215 @@ impl NewsIndex {
             lang: article.lang,
             score,
             passages: shown,
+            explain: None,
+            also_in: Vec::new(),
         })
     }
+}
+
+/// Turns a parsed query into Tantivy queries: the plain words of each clause into one
+/// [`Bm25fQuery`], everything else (phrases, prefixes, fielded terms) through Tantivy's
+/// query parser, combined with the clause's `AND` / `OR` / `NOT` as the parser would.
+struct QueryBuilder {
+    parser: QueryParser,
+    /// Each default field's analyzer, with its role.
+    analyzers: Vec<(Role, tantivy::schema::Field, TextAnalyzer)>,
+    fields: RankFields,
+    params: RankParams,
+    /// The BM25F queries built, for explanations.
+    parts: Vec<Bm25fQuery>,
+}
+
+impl QueryBuilder {
+    fn new(index: &NewsIndex, params: RankParams) -> Result<QueryBuilder> {
+        let f = index.fields();
+        let mut default_fields: Vec<_> = Lang::ALL.iter().map(|l| f.text(*l)).collect();
+        default_fields.extend([f.exact, f.title]);
+        let mut parser = QueryParser::for_index(index.tantivy(), default_fields);
+        parser.set_field_boost(f.exact, weights::EXACT);
+        parser.set_field_boost(f.title, weights::TITLE);
+        let mut roles: Vec<(Role, tantivy::schema::Field)> =
+            Lang::ALL.iter().map(|l| (Role::Text(*l), f.text(*l))).collect();
+        roles.extend([(Role::Exact, f.exact), (Role::Title, f.title)]);
+        let mut analyzers = Vec::new();
+        for (role, field) in roles {
+            analyzers.push((role, field, index.tantivy().tokenizer_for_field(field)?));
+        }
+        let fields = RankFields {
+            text: Lang::ALL.map(|l| f.text(l)),
+            exact: f.exact,
+            title: f.title,
+            plang: f.plang,
+        };
+        Ok(QueryBuilder { parser, analyzers, fields, params, parts: Vec::new() })
+    }
+
+    fn build(&mut self, ast: UserInputAst) -> Result<Box<dyn Query>> {
+        match ast {
+            UserInputAst::Leaf(leaf) => match self.word(&leaf) {
+                Some(word) => Ok(self.bm25f(vec![word])),
+                None => self.parse(UserInputAst::Leaf(leaf)),
+            },
+            UserInputAst::Boost(inner, boost) => {
+                Ok(Box::new(BoostQuery::new(self.build(*inner)?, boost.into_inner() as f32)))
+            }
+            UserInputAst::Clause(clauses) => {
+                let mut words = Vec::new();
+                let mut subs: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+                for (occur, sub) in clauses {
+                    let occur = match occur {
+                        Some(query_grammar::Occur::Must) => Occur::Must,
+                        Some(query_grammar::Occur::MustNot) => Occur::MustNot,
+                        _ => Occur::Should,
+                    };
+                    if let (Occur::Should, UserInputAst::Leaf(leaf)) = (occur, &sub) {
+                        if let Some(word) = self.word(leaf) {
+                            words.push(word);
+                            continue;
+                        }
+                    }
+                    subs.push((occur, self.build(sub)?));
+                }
+                if !words.is_empty() {
+                    subs.push((Occur::Should, self.bm25f(words)));
+                }
+                // As the query parser does: a clause of exclusions alone excludes from all.
+                if !subs.is_empty() && subs.iter().all(|(o, _)| *o == Occur::MustNot) {
+                    subs.push((Occur::Should, Box::new(AllQuery)));
+                }
+                if subs.len() == 1 && subs[0].0 != Occur::MustNot {
+                    return Ok(subs.remove(0).1);
+                }
+                Ok(Box::new(BooleanQuery::new(subs)))
+            }
+        }
+    }
+
+    /// A query of plain words with expansion words added (see [`is_plain_words`]); without
+    /// them when a word is not plain after all.
+    fn expanded(&mut self, ast: UserInputAst, extra: Vec<Word>) -> Result<Box<dyn Query>> {
+        let leaves: Vec<&UserInputLeaf> = match &ast {
+            UserInputAst::Leaf(leaf) => vec![leaf.as_ref()],
+            UserInputAst::Clause(clauses) => clauses
+                .iter()
+                .filter_map(|(_, a)| match a {
+                    UserInputAst::Leaf(leaf) => Some(leaf.as_ref()),
+                    _ => None,
+                })
+                .collect(),
+            UserInputAst::Boost(..) => Vec::new(),
+        };
+        let mut words = Vec::new();
+        for leaf in leaves {
+            match self.word(leaf) {
+                Some(w) => words.push(w),
+                None => return self.build(ast),
+            }
+        }
+        words.extend(extra);
+        Ok(self.bm25f(words))
+    }
+
+    fn bm25f(&mut self, words: Vec<Word>) -> Box<dyn Query> {
+        let words: Vec<Word> = words.into_iter().filter(|w| !w.terms.is_empty()).collect();
+        let q = Bm25fQuery { words, fields: self.fields, params: self.params };
+        self.parts.push(q.clone());
+        Box::new(q)
+    }
+
+    fn parse(&self, ast: UserInputAst) -> Result<Box<dyn Query>> {
+        let (query, errors) = self.parser.build_query_from_user_input_ast_lenient(ast);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(Error::Query(e.to_string()));
+        }
+        Ok(query)
+    }
+
+    /// A plain word on the default fields, analyzed by each field's chain; `None` for
+    /// phrases, prefixes, fielded terms, and words a chain splits in several tokens (those
+    /// stay phrases, through the query parser).
+    fn word(&mut self, leaf: &UserInputLeaf) -> Option<Word> {
+        let UserInputLeaf::Literal(lit) = leaf else { return None };
+        if lit.field_name.is_some() || lit.delimiter != Delimiter::None || lit.prefix {
+            return None;
+        }
+        let mut terms = Vec::new();
+        for (role, field, analyzer) in &mut self.analyzers {
+            let mut stream = analyzer.token_stream(&lit.phrase);
+            let mut first = None;
+            while stream.advance() {
+                if first.is_some() {
+                    return None;
+                }
+                first = Some(stream.token().text.clone());
+            }
+            if let Some(text) = first {
+                terms.push((*role, Term::from_field_text(*field, &text)));
+            }
+        }
+        Some(Word { text: lit.phrase.clone(), terms, weight: 1.0, expansion: false })
+    }
+}
+
+/// An article's score: its best passage's plus a share of its second best.
+fn article_score(m: &ArticleMatches, p: RankParams) -> f32 {
+    let second = m.best.get(1).map_or(0.0, |x| x.score);
+    m.best.first().map_or(0.0, |x| x.score) + p.second_passage * second
+}
+
+/// Whether a query is only plain words OR'ed (what query expansion applies to).
+fn is_plain_words(ast: &UserInputAst) -> bool {
+    let plain = |a: &UserInputAst| match a {
+        UserInputAst::Leaf(leaf) => match leaf.as_ref() {
+            UserInputLeaf::Literal(l) => {
+                l.field_name.is_none() && l.delimiter == Delimiter::None && !l.prefix
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    match ast {
+        UserInputAst::Clause(clauses) => clauses.iter().all(|(occur, a)| {
+            matches!(occur, None | Some(query_grammar::Occur::Should)) && plain(a)
+        }),
+        other => plain(other),
+    }
+}
+
+/// Takes a hit's score apart (see [`Explain`]).
+fn explain(
+    searcher: &tantivy::Searcher,
+    parts: &[Bm25fQuery],
+    matches: &ArticleMatches,
+    params: RankParams,
+) -> Result<Explain> {
+    let best = matches.best[0];
+    let mut words: Option<WordsExplain> = None;
+    for part in parts {
+        if let Some(w) = part.explain_passage(searcher, best.addr)? {
+            match &mut words {
+                None => words = Some(w),
+                Some(all) => {
+                    all.matched += w.matched;
+                    all.of += w.of;
+                    all.score += w.score;
+                    all.words.extend(w.words);
+                }
+            }
+        }
+    }
+    let from_words = words.as_ref().map_or(0.0, |w| w.score);
+    let second = matches.best.get(1);
+    Ok(Explain {
+        passage: best.pos,
+        passage_score: best.score,
+        second_passage: second.map(|m| m.pos),
+        second_passage_score: second.map_or(0.0, |m| m.score),
+        second_passage_share: params.second_passage,
+        other: (best.score - from_words).max(0.0),
+        words,
+        matched_passages: matches.matched,
+    })
 }
 
 /// Refuses field names a user cannot query, with the list of those they can.

@@ -15,8 +15,8 @@ use super::auth::{ReadAccess, WriteAccess};
 use super::error::ApiError;
 use super::{AppState, MAX_LIMIT, MAX_OFFSET};
 use crate::index::Change;
-use crate::search::{date_bound, MAX_PASSAGES};
-use crate::{ArticleId, SearchRequest};
+use crate::search::{date_bound, half_life, MAX_PASSAGES};
+use crate::{ArticleId, SearchRequest, SimilarRequest};
 
 /// Runs blocking index work off the async workers.
 async fn blocking<T: Send + 'static>(
@@ -119,51 +119,71 @@ fn number(name: &str, value: &str, max: usize) -> Result<usize, ApiError> {
     }
 }
 
-/// Reads `GET /search` parameters into a request; repeated `lang` and `source` parameters
-/// add up (`lang` also takes a comma-separated list); empty values are ignored.
-fn search_request(raw: Option<&str>, max_query_chars: usize) -> Result<SearchRequest, ApiError> {
+fn boolean(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("`{name}` must be true or false"),
+        )),
+    }
+}
+
+/// The parameters `GET /search` takes.
+const SEARCH_PARAMETERS: &str =
+    "q, limit, offset, passages, lang, source, since, until, facets, sort, recent, fuzzy, collapse";
+/// The parameters `GET /articles/{id}/similar` takes.
+const SIMILAR_PARAMETERS: &str =
+    "limit, offset, passages, lang, source, since, until, facets, collapse";
+
+/// Reads the parameters shared by `GET /search` and `GET /articles/{id}/similar` into a
+/// request (with `similar`, those of a search only are refused); repeated `lang` and
+/// `source` parameters add up (`lang` also takes a comma-separated list); empty values are
+/// ignored. Returns the request and the `q` parameter.
+fn read_parameters(
+    raw: Option<&str>,
+    similar: bool,
+) -> Result<(SearchRequest, Option<String>), ApiError> {
     let mut req = SearchRequest::new("");
     req.facets = true;
     let mut query: Option<String> = None;
+    let invalid = |e: crate::Error| ApiError::bad_request("invalid_parameter", e.to_string());
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        let bad_date = |e: crate::Error| ApiError::bad_request("invalid_parameter", e.to_string());
         if value.trim().is_empty() && key != "q" {
             continue;
         }
-        match &*key {
-            "q" => query = Some(value.into_owned()),
-            "limit" => req.limit = number(&key, &value, MAX_LIMIT)?,
-            "offset" => req.offset = number(&key, &value, MAX_OFFSET)?,
-            "passages" => req.passages = number(&key, &value, MAX_PASSAGES)?,
-            "lang" => req.langs.extend(
+        match (&*key, similar) {
+            ("q", false) => query = Some(value.into_owned()),
+            ("limit", _) => req.limit = number(&key, &value, MAX_LIMIT)?,
+            ("offset", _) => req.offset = number(&key, &value, MAX_OFFSET)?,
+            ("passages", _) => req.passages = number(&key, &value, MAX_PASSAGES)?,
+            ("lang", _) => req.langs.extend(
                 value.split(',').map(str::trim).filter(|l| !l.is_empty()).map(String::from),
             ),
-            "source" => req.sources.push(value.into_owned()),
-            "since" => req.since = Some(date_bound(&value, false).map_err(bad_date)?),
-            "until" => req.until = Some(date_bound(&value, true).map_err(bad_date)?),
-            "facets" => {
-                req.facets = match &*value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => {
-                        return Err(ApiError::bad_request(
-                            "invalid_parameter",
-                            "`facets` must be true or false",
-                        ))
-                    }
-                }
-            }
-            other => {
+            ("source", _) => req.sources.push(value.into_owned()),
+            ("since", _) => req.since = Some(date_bound(&value, false).map_err(invalid)?),
+            ("until", _) => req.until = Some(date_bound(&value, true).map_err(invalid)?),
+            ("facets", _) => req.facets = boolean(&key, &value)?,
+            ("collapse", _) => req.collapse = boolean(&key, &value)?,
+            ("fuzzy", false) => req.fuzzy = boolean(&key, &value)?,
+            ("sort", false) => req.sort = value.parse().map_err(invalid)?,
+            ("recent", false) => req.recent = Some(half_life(&value).map_err(invalid)?),
+            (other, _) => {
+                let known = if similar { SIMILAR_PARAMETERS } else { SEARCH_PARAMETERS };
                 return Err(ApiError::bad_request(
                     "unknown_parameter",
-                    format!(
-                        "unknown parameter `{other}` (parameters: q, limit, offset, passages, \
-                         lang, source, since, until, facets)"
-                    ),
-                ))
+                    format!("unknown parameter `{other}` (parameters: {known})"),
+                ));
             }
         }
     }
+    Ok((req, query))
+}
+
+/// Reads `GET /search` parameters into a request.
+fn search_request(raw: Option<&str>, max_query_chars: usize) -> Result<SearchRequest, ApiError> {
+    let (mut req, query) = read_parameters(raw, false)?;
     let query = query
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("missing_query", "give a query: /search?q=words"))?;
@@ -196,16 +216,36 @@ fn article_id(path: Result<Path<String>, PathRejection>) -> Result<ArticleId, Ap
     }
 }
 
+/// `GET /articles/{id}`, and `GET /articles/{id}/similar` (an article whose own id ends in
+/// `/similar` is answered as itself).
 pub(crate) async fn get_article(
     _: ReadAccess,
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = article_id(path)?;
     let lookup = id.clone();
-    match blocking(move || Ok(state.index().article(&lookup)?)).await? {
-        Some(article) => Ok(Json(article).into_response()),
-        None => Err(not_found(&id)),
+    let reader = state.clone();
+    let found = blocking(move || Ok(reader.index().article(&lookup)?)).await?;
+    match (found, id.as_str().strip_suffix("/similar")) {
+        (Some(article), _) => Ok(Json(article).into_response()),
+        (None, Some(of)) if !of.is_empty() => {
+            let (search, _) = read_parameters(raw.as_deref(), true)?;
+            let mut req = SimilarRequest::new(of);
+            req.limit = search.limit;
+            req.offset = search.offset;
+            req.passages = search.passages;
+            req.since = search.since;
+            req.until = search.until;
+            req.langs = search.langs;
+            req.sources = search.sources;
+            req.facets = search.facets;
+            req.collapse = search.collapse;
+            let results = blocking(move || Ok(state.index().similar(&req)?)).await?;
+            Ok(Json(results).into_response())
+        }
+        (None, _) => Err(not_found(&id)),
     }
 }
 
@@ -381,11 +421,22 @@ mod tests {
         assert_eq!(req.langs, ["en", "fr"]);
         assert_eq!(req.sources, ["A", "B"]);
         assert!(req.since.is_some() && req.until.is_none() && req.facets);
+        assert!(req.fuzzy && req.collapse && req.sort == crate::Sort::Relevance);
+        let req =
+            search_request(Some("q=a&sort=date&recent=30d&fuzzy=false&collapse=0"), 100).unwrap();
+        assert_eq!(req.sort, crate::Sort::Date);
+        assert_eq!(req.recent, Some(time::Duration::days(30)));
+        assert!(!req.fuzzy && !req.collapse);
+        assert!(read_parameters(Some("q=a"), true).is_err());
+        assert!(read_parameters(Some("sort=date"), true).is_err());
         let code = |raw| search_request(Some(raw), 10).unwrap_err().code;
         assert_eq!(code("q=a&limit=101"), "invalid_parameter");
         assert_eq!(code("q=a&limit=-1"), "invalid_parameter");
         assert_eq!(code("q=a&until=soon"), "invalid_parameter");
-        assert_eq!(code("q=a&sort=date"), "unknown_parameter");
+        assert_eq!(code("q=a&sort=size"), "invalid_parameter");
+        assert_eq!(code("q=a&recent=soon"), "invalid_parameter");
+        assert_eq!(code("q=a&fuzzy=maybe"), "invalid_parameter");
+        assert_eq!(code("q=a&order=date"), "unknown_parameter");
         assert_eq!(code("q=%20"), "missing_query");
         assert_eq!(code("limit=3"), "missing_query");
         assert_eq!(code("q=aaaaaaaaaaa"), "query_too_long");

@@ -43,6 +43,9 @@ impl From<crate::Error> for ApiError {
             crate::Error::InvalidOption(_) => {
                 ApiError::bad_request("invalid_parameter", err.to_string())
             }
+            crate::Error::ArticleNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "article_not_found", err.to_string())
+            }
             crate::Error::Locked { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "index_locked", err.to_string())
             }

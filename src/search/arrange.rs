@@ -1,0 +1,330 @@
+//! What happens to the ranked list of articles between scoring and paging: exact matches of
+//! a misspelled-looking word ahead of its fuzzy matches, recency decay, sorting by date, and
+//! collapsing syndicated copies into one hit.
+//!
+//! This module never scores: it takes the articles as ranked (score, best passages) and
+//! reorders or groups them, reading each article's date, key and fingerprint from the fast
+//! fields of its best passage.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::columnar::Column;
+use tantivy::{DocAddress, Searcher};
+use time::OffsetDateTime;
+
+use super::collector::ArticleMatches;
+use crate::error::Result;
+use crate::index::fingerprint::hamming;
+
+/// The largest Hamming distance between the fingerprints of two articles collapsed as copies
+/// of one story (measured on the shared news sets: BENCHMARKS.md, "Syndicated copies").
+pub const COLLAPSE_DISTANCE: u32 = 6;
+
+/// The recency factor of an undated article: as if it were one half-life old.
+pub const UNDATED_DECAY: f32 = 0.5;
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (after any recency decay).
+    #[default]
+    Relevance,
+    /// Newest first; undated articles last; ties by relevance.
+    Date,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Sort> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "relevance" => Ok(Sort::Relevance),
+            "date" => Ok(Sort::Date),
+            _ => Err(crate::Error::InvalidOption(format!(
+                "invalid sort {s:?}: expected relevance or date"
+            ))),
+        }
+    }
+}
+
+/// Parses a recency half-life: a number and a unit, `h` (hours), `d` (days), `w` (weeks),
+/// `m` (30-day months) or `y` (365-day years), e.g. `30d`, `12h`, `2w`; units may combine
+/// (`1w 3d`). Parsed by the `humantime` crate.
+///
+/// ```
+/// use gazette::search::half_life;
+/// assert_eq!(half_life("30d").unwrap().whole_days(), 30);
+/// assert_eq!(half_life("12h").unwrap().whole_hours(), 12);
+/// assert_eq!(half_life("2w").unwrap().whole_days(), 14);
+/// assert!(half_life("soon").is_err());
+/// assert!(half_life("0d").is_err());
+/// ```
+pub fn half_life(text: &str) -> Result<time::Duration> {
+    let bad = |why: String| {
+        crate::Error::InvalidOption(format!(
+            "invalid half-life {text:?}: {why} (expected e.g. 30d, 12h, 2w)"
+        ))
+    };
+    let trimmed = text.trim();
+    // humantime reads `m` as minutes; a month is what a news reader means.
+    let months = trimmed.strip_suffix('m').filter(|n| n.chars().all(|c| c.is_ascii_digit()));
+    let std = match months {
+        Some(n) if !n.is_empty() => {
+            let n: u64 = n.parse().map_err(|_| bad("too large".into()))?;
+            std::time::Duration::from_secs(n.saturating_mul(30 * 86_400))
+        }
+        _ => humantime::parse_duration(trimmed).map_err(|e| bad(e.to_string()))?,
+    };
+    if std.as_secs() == 0 {
+        return Err(bad("it must be longer than a second".into()));
+    }
+    time::Duration::try_from(std).map_err(|_| bad("too large".into()))
+}
+
+/// One article of the final list, with the copies collapsed into it.
+#[derive(Debug)]
+pub(crate) struct Arranged {
+    pub score: f32,
+    pub matches: ArticleMatches,
+    /// Near-duplicates of this article, best first.
+    pub copies: Vec<ArticleMatches>,
+}
+
+/// What the caller asks of the arrangement.
+#[derive(Debug, Default)]
+pub(crate) struct Arrangement<'a> {
+    pub sort: Sort,
+    /// Recency half-life, and the instant ages are measured from.
+    pub recent: Option<(time::Duration, OffsetDateTime)>,
+    pub collapse: bool,
+    /// Articles (by key) that rank ahead of every other: those matching the query's rare
+    /// words exactly, when their fuzzy matches were added.
+    pub exact_first: Option<&'a HashSet<u64>>,
+    /// An article (by key) to leave out (the article `similar` starts from).
+    pub exclude: Option<u64>,
+}
+
+/// The fast fields of one article, read from its best passage.
+#[derive(Debug, Clone, Copy)]
+struct Facts {
+    key: Option<u64>,
+    date: Option<i64>,
+    simhash: Option<u64>,
+}
+
+/// One segment's fast columns: article key, date, fingerprint.
+type SegmentColumns = (Column<u64>, Column<tantivy::DateTime>, Column<u64>);
+
+/// Per-segment fast columns, opened on first use.
+struct Columns<'s> {
+    searcher: &'s Searcher,
+    open: HashMap<u32, SegmentColumns>,
+}
+
+impl Columns<'_> {
+    fn facts(&mut self, addr: DocAddress) -> Result<Facts> {
+        let segment = addr.segment_ord;
+        if !self.open.contains_key(&segment) {
+            let Some(reader) = self.searcher.segment_readers().get(segment as usize) else {
+                return Ok(Facts { key: None, date: None, simhash: None });
+            };
+            let ff = reader.fast_fields();
+            self.open
+                .insert(segment, (ff.u64("article_key")?, ff.date("date")?, ff.u64("simhash")?));
+        }
+        let Some((key, date, simhash)) = self.open.get(&segment) else {
+            return Ok(Facts { key: None, date: None, simhash: None });
+        };
+        Ok(Facts {
+            key: key.first(addr.doc_id),
+            date: date.first(addr.doc_id).map(|d| d.into_timestamp_secs()),
+            simhash: simhash.first(addr.doc_id),
+        })
+    }
+}
+
+/// Reorders and groups `ranked` (best first, as scored) as `how` asks.
+pub(crate) fn arrange(
+    searcher: &Searcher,
+    ranked: Vec<(f32, ArticleMatches)>,
+    how: &Arrangement<'_>,
+) -> Result<Vec<Arranged>> {
+    let plain = how.sort == Sort::Relevance
+        && how.recent.is_none()
+        && !how.collapse
+        && how.exact_first.is_none()
+        && how.exclude.is_none();
+    if plain {
+        return Ok(ranked
+            .into_iter()
+            .map(|(score, matches)| Arranged { score, matches, copies: Vec::new() })
+            .collect());
+    }
+    let mut columns = Columns { searcher, open: HashMap::new() };
+    let mut items: Vec<(usize, f32, Facts, ArticleMatches)> = Vec::with_capacity(ranked.len());
+    for (rank, (mut score, m)) in ranked.into_iter().enumerate() {
+        let Some(best) = m.best.first() else { continue };
+        let facts = columns.facts(best.addr)?;
+        if how.exclude.is_some() && facts.key == how.exclude {
+            continue;
+        }
+        if let Some((half, now)) = how.recent {
+            score *= decay(facts.date, half, now);
+        }
+        items.push((rank, score, facts, m));
+    }
+    let tier = |f: &Facts| match (how.exact_first, f.key) {
+        (Some(set), Some(k)) if set.contains(&k) => 0u8,
+        (Some(_), _) => 1,
+        (None, _) => 0,
+    };
+    match how.sort {
+        Sort::Relevance => items.sort_by(|a, b| {
+            tier(&a.2)
+                .cmp(&tier(&b.2))
+                .then_with(|| b.1.total_cmp(&a.1))
+                .then_with(|| a.0.cmp(&b.0))
+        }),
+        Sort::Date => items.sort_by(|a, b| {
+            // Newest first, undated last (None sorts below Some in reverse order).
+            b.2.date.cmp(&a.2.date).then_with(|| b.1.total_cmp(&a.1)).then_with(|| a.0.cmp(&b.0))
+        }),
+    }
+    let fingerprints: Vec<Option<u64>> = items.iter().map(|i| i.2.simhash).collect();
+    let groups = if how.collapse {
+        collapse(&fingerprints, COLLAPSE_DISTANCE)
+    } else {
+        (0..items.len()).map(|i| vec![i]).collect()
+    };
+    let mut slots: Vec<Option<(f32, ArticleMatches)>> =
+        items.into_iter().map(|(_, score, _, m)| Some((score, m))).collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut members = group.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take));
+        let Some((score, matches)) = members.next() else { continue };
+        out.push(Arranged { score, matches, copies: members.map(|(_, m)| m).collect() });
+    }
+    Ok(out)
+}
+
+/// The recency factor `0.5^(age / half_life)`; dates in the future count as now.
+fn decay(date: Option<i64>, half: time::Duration, now: OffsetDateTime) -> f32 {
+    let Some(date) = date else { return UNDATED_DECAY };
+    let age = (now.unix_timestamp() - date).max(0) as f64;
+    0.5f64.powf(age / half.as_seconds_f64().max(1.0)) as f32
+}
+
+/// Groups items (given in their final order) whose fingerprints are within `k` bits: each
+/// item joins the earliest group whose first item is within `k` of it, else starts a group.
+/// Items without a fingerprint stay alone. Groups come in the order of their first items.
+///
+/// Candidates are found by pigeonhole: with the 64 bits cut into `k + 1` blocks, two
+/// fingerprints within `k` bits agree on at least one whole block, so only the group heads
+/// sharing a block value are compared.
+pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> {
+    let blocks = (k as usize + 1).min(64);
+    let width = 64usize.div_ceil(blocks);
+    let block = |f: u64, b: usize| -> (usize, u64) {
+        let shift = b * width;
+        let mask = if width >= 64 { u64::MAX } else { (1u64 << width) - 1 };
+        (b, (f >> shift.min(63)) & mask)
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut heads: Vec<u64> = Vec::new(); // fingerprint of each group's head
+    let mut by_block: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
+    for (i, fp) in fingerprints.iter().enumerate() {
+        let Some(f) = *fp else {
+            groups.push(vec![i]);
+            heads.push(0);
+            continue;
+        };
+        let mut best: Option<usize> = None;
+        for b in 0..blocks {
+            if b * width >= 64 {
+                break;
+            }
+            for &g in by_block.get(&block(f, b)).map(Vec::as_slice).unwrap_or_default() {
+                if hamming(heads[g], f) <= k && best.is_none_or(|x| g < x) {
+                    best = Some(g);
+                }
+            }
+        }
+        match best {
+            Some(g) => groups[g].push(i),
+            None => {
+                let g = groups.len();
+                groups.push(vec![i]);
+                heads.push(f);
+                for b in 0..blocks {
+                    if b * width >= 64 {
+                        break;
+                    }
+                    by_block.entry(block(f, b)).or_default().push(g);
+                }
+            }
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn collapses_within_k_in_order() {
+        let a = 0xF0F0_F0F0_F0F0_F0F0u64;
+        let fps = [Some(a), Some(!a), Some(a ^ 0b111), None, Some(a ^ 0b1111), Some(!a ^ 1)];
+        assert_eq!(collapse(&fps, 3), vec![vec![0, 2], vec![1, 5], vec![3], vec![4]]);
+        assert_eq!(collapse(&fps, 0).len(), 6);
+    }
+
+    proptest! {
+        /// The block index finds exactly what comparing every pair would.
+        #[test]
+        fn same_as_brute_force(fps in proptest::collection::vec(any::<u64>(), 0..40),
+                               flips in proptest::collection::vec((0usize..40, 0u32..64), 0..80),
+                               k in 0u32..8) {
+            let mut fps = fps;
+            let n = fps.len();
+            // Make near copies so groups form.
+            for (i, bit) in flips {
+                if n > 0 {
+                    let src = fps[i % n];
+                    fps.push(src ^ (1u64 << bit));
+                }
+            }
+            let items: Vec<Option<u64>> = fps.iter().copied().map(Some).collect();
+            let mut brute: Vec<Vec<usize>> = Vec::new();
+            for (i, f) in fps.iter().enumerate() {
+                match brute.iter_mut().find(|g| hamming(fps[g[0]], *f) <= k) {
+                    Some(g) => g.push(i),
+                    None => brute.push(vec![i]),
+                }
+            }
+            prop_assert_eq!(collapse(&items, k), brute);
+        }
+    }
+
+    #[test]
+    fn decay_halves_per_half_life() {
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000_000).unwrap();
+        let day = time::Duration::days(1);
+        let t = now.unix_timestamp();
+        assert!((decay(Some(t), day, now) - 1.0).abs() < 1e-6);
+        assert!((decay(Some(t - 86_400), day, now) - 0.5).abs() < 1e-6);
+        assert!((decay(Some(t - 2 * 86_400), day, now) - 0.25).abs() < 1e-6);
+        assert!((decay(Some(t + 86_400), day, now) - 1.0).abs() < 1e-6);
+        assert_eq!(decay(None, day, now), UNDATED_DECAY);
+    }
+
+    #[test]
+    fn half_lives() {
+        assert_eq!(half_life("3m").unwrap().whole_days(), 90);
+        assert_eq!(half_life("1y").unwrap().whole_days(), 365);
+        assert_eq!(half_life("1w 3d").unwrap().whole_days(), 10);
+        assert!(half_life("").is_err());
+    }
+}

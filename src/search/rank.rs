@@ -1,0 +1,633 @@
+//! Relevance: one BM25F score per passage over its fields, instead of a BM25 per field summed.
+//!
+//! A query word is matched in three fields of a passage: its language's stemmed text field
+//! (the form the word's chain gives), the unstemmed `exact` field and the article's `title`.
+//! Tantivy's query parser would score each field with its own BM25 and add them up, so one
+//! word found in three fields counted three times, each with its own saturation. Here the
+//! word's term frequencies are first combined — each divided by its field's length
+//! normalization and multiplied by the field's weight — and saturated once (BM25F, as in
+//! Robertson and Zaragoza, "The Probabilistic Relevance Framework", and Lucene's
+//! `CombinedFieldQuery`):
+//!
+//! ```text
+//! tf~ = tf_text / n_text + exact · tf_exact / n_exact + title · tf_title / n_title
+//! n_f = 1 − b_f + b_f · len_f / avglen_f
+//! score(word) = idf · tf~ · (k1 + 1) / (k1 + tf~)
+//! ```
+//!
+//! So the exact form and the title are bonuses inside one saturation, not separate scores.
+//! The idf is the stemmed term's, over the passages of that language (statistics per
+//! language: a French word is rare or common among French passages); average lengths are
+//! per field over the passages that have it. A passage's score is the sum over the query's
+//! words, times a coordination factor `(matched / words) ^ coordination` that prefers
+//! passages with all the words without dropping those that miss one.
+//!
+//! [`Bm25fQuery`] is a Tantivy [`Query`]: it combines with filters, phrases and the rest of
+//! the query syntax in a `BooleanQuery`. Its scorer reads each term's postings once per
+//! segment and materializes the scores (an OR query visits every posting anyway, since the
+//! article collector needs every matching passage).
+
+use serde::Serialize;
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::postings::Postings;
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
+
+use crate::analysis::Lang;
+use crate::schema::plang_code;
+
+/// Ranking parameters: one setting for every collection (see the README's "Ranking").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RankParams {
+    /// BM25 term-frequency saturation.
+    pub k1: f32,
+    /// Length normalization of the passage text fields (stemmed and exact).
+    pub b: f32,
+    /// Length normalization of the title.
+    pub b_title: f32,
+    /// Weight of the exact (unstemmed) form's frequency, added to the stemmed one's.
+    pub exact: f32,
+    /// Weight of the title's frequency.
+    pub title: f32,
+    /// Exponent of the coordination factor `(matched words / query words)`.
+    pub coordination: f32,
+    /// Share of the second-best passage added to the best passage's score.
+    pub second_passage: f32,
+    /// Query expansion ([`crate::SearchRequest::expand`]): feedback articles (their best
+    /// passages).
+    pub fb_docs: f32,
+    /// Query expansion: terms added.
+    pub fb_terms: f32,
+    /// Query expansion: weight of the original query against the expansion terms (RM3's
+    /// λ; 1 keeps the original query alone).
+    pub fb_original: f32,
+}
+
+impl Default for RankParams {
+    fn default() -> Self {
+        RankParams {
+            k1: 1.6,
+            b: 0.6,
+            b_title: 0.8,
+            exact: 1.0,
+            title: 1.0,
+            coordination: 0.0,
+            second_passage: 0.25,
+            fb_docs: 10.0,
+            fb_terms: 10.0,
+            fb_original: 0.85,
+        }
+    }
+}
+
+impl std::str::FromStr for RankParams {
+    type Err = String;
+
+    /// Parses `name=value` pairs separated by commas over the defaults, e.g.
+    /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `coordination`,
+    /// `second_passage`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut p = RankParams::default();
+        for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) =
+                pair.split_once('=').ok_or_else(|| format!("expected name=value, got {pair:?}"))?;
+            let v: f32 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v: &f32| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| format!("{name}: {value:?} is not a number ≥ 0"))?;
+            let slot = match name.trim() {
+                "k1" => &mut p.k1,
+                "b" => &mut p.b,
+                "b_title" => &mut p.b_title,
+                "exact" => &mut p.exact,
+                "title" => &mut p.title,
+                "coordination" => &mut p.coordination,
+                "second_passage" => &mut p.second_passage,
+                "fb_docs" => &mut p.fb_docs,
+                "fb_terms" => &mut p.fb_terms,
+                "fb_original" => &mut p.fb_original,
+                other => {
+                    return Err(format!(
+                        "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
+                         coordination, second_passage, fb_docs, fb_terms, fb_original)"
+                    ))
+                }
+            };
+            *slot = v;
+        }
+        if p.b > 1.0 || p.b_title > 1.0 || p.fb_original > 1.0 {
+            return Err("b, b_title and fb_original must be between 0 and 1".into());
+        }
+        Ok(p)
+    }
+}
+
+/// Which field of a passage a term is looked up in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A language's text field (the stemmed form).
+    Text(Lang),
+    /// The unstemmed `exact` field.
+    Exact,
+    /// The title.
+    Title,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Text(Lang::En) => "text_en",
+            Role::Text(Lang::Fr) => "text_fr",
+            Role::Text(Lang::Ar) => "text_ar",
+            Role::Text(Lang::Other) => "text_xx",
+            Role::Exact => "exact",
+            Role::Title => "title",
+        }
+    }
+}
+
+/// One query word: its analyzed term in each field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Word {
+    /// The word as written in the query.
+    pub text: String,
+    /// Its term per field (text fields first).
+    pub terms: Vec<(Role, Term)>,
+    /// Its weight in the query (1 for the query's own words).
+    pub weight: f32,
+    /// Added by query expansion (not counted for coordination).
+    pub expansion: bool,
+}
+
+/// The fields statistics are read from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RankFields {
+    /// The text field of each language, in [`Lang::ALL`] order.
+    pub text: [Field; 4],
+    /// The `exact` field.
+    pub exact: Field,
+    /// The `title` field.
+    pub title: Field,
+    /// The passage-language keyword field (one value per passage: `en`, `fr`, `ar`, `xx`).
+    pub plang: Field,
+}
+
+impl RankFields {
+    fn field(&self, role: Role) -> Field {
+        match role {
+            Role::Text(lang) => self.text[lang_index(lang)],
+            Role::Exact => self.exact,
+            Role::Title => self.title,
+        }
+    }
+}
+
+fn lang_index(lang: Lang) -> usize {
+    Lang::ALL.iter().position(|l| *l == lang).unwrap_or(3)
+}
+
+/// A query's plain words, scored together with BM25F (see the module docs).
+#[derive(Debug, Clone)]
+pub(crate) struct Bm25fQuery {
+    pub words: Vec<Word>,
+    pub fields: RankFields,
+    pub params: RankParams,
+}
+
+/// One term's statistics, ready to score.
+#[derive(Debug, Clone)]
+struct TermStat {
+    word: usize,
+    role: Role,
+    term: Term,
+    field: Field,
+    /// Field weight.
+    weight: f32,
+    /// Length normalization.
+    b: f32,
+    avg_len: f32,
+    /// The idf this term gives its word when it matches (text fields), or the fallback idf
+    /// when only the exact form or the title matches.
+    idf: f32,
+}
+
+fn idf(df: u64, n: u64) -> f32 {
+    let (df, n) = (df as f32, n.max(df) as f32);
+    (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+}
+
+struct Bm25fWeight {
+    stats: Vec<TermStat>,
+    words: Vec<String>,
+    /// Each word's weight.
+    word_weights: Vec<f32>,
+    /// Whether each word is the query's own (not an expansion).
+    own: Vec<bool>,
+    /// Words of the query itself (with terms), for coordination.
+    own_words: usize,
+    params: RankParams,
+}
+
+impl Query for Bm25fQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.bm25f_weight(enable_scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for word in &self.words {
+            for (_, term) in &word.terms {
+                visitor(term, false);
+            }
+        }
+    }
+}
+
+impl Bm25fQuery {
+    fn bm25f_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Bm25fWeight> {
+        let stats_provider = match enable_scoring {
+            EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
+            EnableScoring::Disabled { .. } => None,
+        };
+        let p = self.params;
+        let mut stats = Vec::new();
+        // Passages per language, and in all.
+        let mut per_lang = [0u64; 4];
+        if let Some(sp) = stats_provider {
+            for (i, lang) in Lang::ALL.iter().enumerate() {
+                per_lang[i] =
+                    sp.doc_freq(&Term::from_field_text(self.fields.plang, plang_code(*lang)))?;
+            }
+        }
+        let passages: u64 = per_lang.iter().sum::<u64>().max(1);
+        let avg = |field: Field, docs: u64| -> tantivy::Result<f32> {
+            Ok(match stats_provider {
+                Some(sp) => (sp.total_num_tokens(field)? as f32 / docs.max(1) as f32).max(1.0),
+                None => 1.0,
+            })
+        };
+        let avg_exact = avg(self.fields.exact, passages)?;
+        let avg_title = avg(self.fields.title, passages)?;
+        for (w, word) in self.words.iter().enumerate() {
+            // The exact form's idf, for passages that match only through it or the title.
+            let exact_df = match (stats_provider, word.terms.iter().find(|t| t.0 == Role::Exact)) {
+                (Some(sp), Some((_, term))) => sp.doc_freq(term)?,
+                _ => 0,
+            };
+            for (role, term) in &word.terms {
+                let field = self.fields.field(*role);
+                let (weight, b, avg_len, idf) = match role {
+                    Role::Text(lang) => {
+                        let n = per_lang[lang_index(*lang)];
+                        let df = match stats_provider {
+                            Some(sp) => sp.doc_freq(term)?,
+                            None => 0,
+                        };
+                        (1.0, p.b, avg(field, n)?, idf(df, n))
+                    }
+                    Role::Exact => (p.exact, p.b, avg_exact, idf(exact_df, passages)),
+                    Role::Title => (p.title, p.b_title, avg_title, idf(exact_df, passages)),
+                };
+                if weight > 0.0 {
+                    stats.push(TermStat {
+                        word: w,
+                        role: *role,
+                        term: term.clone(),
+                        field,
+                        weight,
+                        b,
+                        avg_len,
+                        idf,
+                    });
+                }
+            }
+        }
+        let own_words = self.words.iter().filter(|w| !w.expansion && !w.terms.is_empty()).count();
+        Ok(Bm25fWeight {
+            stats,
+            words: self.words.iter().map(|w| w.text.clone()).collect(),
+            word_weights: self.words.iter().map(|w| w.weight).collect(),
+            own: self.words.iter().map(|w| !w.expansion).collect(),
+            own_words,
+            params: p,
+        })
+    }
+
+    /// The score of one passage, taken apart per word and field, or `None` when the passage
+    /// matches none of the words.
+    pub(crate) fn explain_passage(
+        &self,
+        searcher: &Searcher,
+        addr: DocAddress,
+    ) -> tantivy::Result<Option<WordsExplain>> {
+        let weight = self.bm25f_weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let reader = searcher.segment_reader(addr.segment_ord);
+        weight.parts(reader, addr.doc_id)
+    }
+}
+
+/// How one passage scored on the plain words of the query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordsExplain {
+    /// Per query word.
+    pub words: Vec<WordExplain>,
+    /// Words of the query that matched the passage (expansion terms aside).
+    pub matched: usize,
+    /// Words of the query (those with a term in some field; expansion terms aside).
+    pub of: usize,
+    /// The coordination factor applied to the sum: `(matched / of) ^ coordination`.
+    pub coordination: f32,
+    /// The passage's score from these words: the sum of the words' scores times
+    /// `coordination`.
+    pub score: f32,
+}
+
+/// How one query word scored on a passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordExplain {
+    /// The word as written in the query (an expansion term: its analyzed form).
+    pub word: String,
+    /// Whether query expansion added it.
+    pub expansion: bool,
+    /// Its weight in the query (1 for the query's own words).
+    pub weight: f32,
+    /// Its inverse document frequency.
+    pub idf: f32,
+    /// The combined, length-normalized term frequency `tf~` (before saturation).
+    pub tf: f32,
+    /// The word's BM25F score: `weight · idf · tf~ · (k1 + 1) / (k1 + tf~)`.
+    pub score: f32,
+    /// The fields it was found in.
+    pub fields: Vec<FieldExplain>,
+}
+
+/// One field's part of a word's combined term frequency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldExplain {
+    /// `text_en`, `text_fr`, `text_ar`, `text_xx`, `exact` or `title`.
+    pub field: &'static str,
+    /// The term looked up (analyzed form).
+    pub term: String,
+    /// Occurrences in the passage's field.
+    pub tf: u32,
+    /// The field's length in this passage, in tokens.
+    pub len: u32,
+    /// The field's average length.
+    pub avg_len: f32,
+    /// The field's weight.
+    pub weight: f32,
+    /// Its part of `tf~`: `weight · tf / (1 − b + b · len / avg_len)`.
+    pub part: f32,
+}
+
+/// Per-word accumulators of one segment.
+struct Acc {
+    ntf: Vec<f32>,
+    idf: Vec<f32>,
+    touched: Vec<DocId>,
+}
+
+impl Bm25fWeight {
+    fn norm(&self, s: &TermStat, len: u32) -> f32 {
+        1.0 - s.b + s.b * len as f32 / s.avg_len
+    }
+
+    fn saturate(&self, idf: f32, ntf: f32) -> f32 {
+        let k1 = self.params.k1;
+        idf * ntf * (k1 + 1.0) / (k1 + ntf)
+    }
+
+    fn coordination(&self, matched: usize) -> f32 {
+        let of = self.own_words;
+        if self.params.coordination == 0.0 || of == 0 {
+            return 1.0;
+        }
+        (matched.min(of) as f32 / of as f32).powf(self.params.coordination)
+    }
+
+    fn norms<'a>(
+        reader: &SegmentReader,
+        cache: &'a mut Vec<(Field, FieldNormReader)>,
+        field: Field,
+    ) -> tantivy::Result<&'a FieldNormReader> {
+        let at = match cache.iter().position(|(f, _)| *f == field) {
+            Some(at) => at,
+            None => {
+                cache.push((field, reader.get_fieldnorms_reader(field)?));
+                cache.len() - 1
+            }
+        };
+        Ok(&cache[at].1)
+    }
+
+    fn score_segment(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
+        let max_doc = reader.max_doc() as usize;
+        let mut acc = Acc { ntf: vec![0.0; max_doc], idf: vec![0.0; max_doc], touched: Vec::new() };
+        let mut score = vec![0.0f32; max_doc];
+        let mut matched = vec![0u16; max_doc];
+        let mut all: Vec<DocId> = Vec::new();
+        let mut norms_cache = Vec::new();
+        for w in 0..self.words.len() {
+            for s in self.stats.iter().filter(|s| s.word == w) {
+                let inverted = reader.inverted_index(s.field)?;
+                let Some(mut postings) =
+                    inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
+                else {
+                    continue;
+                };
+                let norms = Self::norms(reader, &mut norms_cache, s.field)?;
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let d = doc as usize;
+                    if acc.ntf[d] == 0.0 {
+                        acc.touched.push(doc);
+                    }
+                    acc.ntf[d] +=
+                        s.weight * postings.term_freq() as f32 / self.norm(s, norms.fieldnorm(doc));
+                    match s.role {
+                        Role::Text(_) => acc.idf[d] = acc.idf[d].max(s.idf),
+                        Role::Exact | Role::Title if acc.idf[d] == 0.0 => acc.idf[d] = s.idf,
+                        _ => {}
+                    }
+                    doc = postings.advance();
+                }
+            }
+            let own = self.own[w];
+            let ww = self.word_weights[w];
+            for doc in acc.touched.drain(..) {
+                let d = doc as usize;
+                if score[d] == 0.0 && matched[d] == 0 {
+                    all.push(doc);
+                }
+                if own {
+                    matched[d] = matched[d].saturating_add(1);
+                }
+                score[d] += ww * self.saturate(acc.idf[d], acc.ntf[d]);
+                acc.ntf[d] = 0.0;
+                acc.idf[d] = 0.0;
+            }
+        }
+        all.sort_unstable();
+        Ok(all
+            .into_iter()
+            .map(|doc| {
+                let d = doc as usize;
+                (doc, score[d] * self.coordination(matched[d] as usize))
+            })
+            .collect())
+    }
+
+    fn parts(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<WordsExplain>> {
+        let mut words = Vec::new();
+        let mut norms_cache = Vec::new();
+        for (w, text) in self.words.iter().enumerate() {
+            let mut fields = Vec::new();
+            let (mut ntf, mut word_idf) = (0.0f32, 0.0f32);
+            for s in self.stats.iter().filter(|s| s.word == w) {
+                let inverted = reader.inverted_index(s.field)?;
+                let Some(mut postings) =
+                    inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
+                else {
+                    continue;
+                };
+                if postings.doc() > doc || postings.seek(doc) != doc {
+                    continue;
+                }
+                let tf = postings.term_freq();
+                let len = Self::norms(reader, &mut norms_cache, s.field)?.fieldnorm(doc);
+                let part = s.weight * tf as f32 / self.norm(s, len);
+                ntf += part;
+                match s.role {
+                    Role::Text(_) => word_idf = word_idf.max(s.idf),
+                    Role::Exact | Role::Title if word_idf == 0.0 => word_idf = s.idf,
+                    _ => {}
+                }
+                let term = s.term.value().as_str().unwrap_or_default().to_string();
+                fields.push(FieldExplain {
+                    field: s.role.name(),
+                    term,
+                    tf,
+                    len,
+                    avg_len: s.avg_len,
+                    weight: s.weight,
+                    part,
+                });
+            }
+            if !fields.is_empty() {
+                words.push(WordExplain {
+                    word: text.clone(),
+                    expansion: !self.own[w],
+                    weight: self.word_weights[w],
+                    idf: word_idf,
+                    tf: ntf,
+                    score: self.word_weights[w] * self.saturate(word_idf, ntf),
+                    fields,
+                });
+            }
+        }
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let matched = words.iter().filter(|w| !w.expansion).count();
+        let coordination = self.coordination(matched);
+        let score = words.iter().map(|w| w.score).sum::<f32>() * coordination;
+        Ok(Some(WordsExplain { matched, of: self.own_words, coordination, score, words }))
+    }
+}
+
+impl Weight for Bm25fWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let mut docs = self.score_segment(reader)?;
+        if boost != 1.0 {
+            docs.iter_mut().for_each(|d| d.1 *= boost);
+        }
+        Ok(Box::new(MaterializedScorer { docs, at: 0 }))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let Some(parts) = self.parts(reader, doc)? else {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document #{doc} does not match"
+            )));
+        };
+        let mut e = Explanation::new("BM25F over the passage's fields", parts.score);
+        for w in parts.words {
+            let mut we = Explanation::new_with_string(w.word, w.score);
+            for f in w.fields {
+                we.add_const(f.field, f.part);
+            }
+            e.add_detail(we);
+        }
+        e.add_const("coordination", parts.coordination);
+        Ok(e)
+    }
+}
+
+/// A scorer over scores computed up front, in document order.
+struct MaterializedScorer {
+    docs: Vec<(DocId, Score)>,
+    at: usize,
+}
+
+impl DocSet for MaterializedScorer {
+    fn advance(&mut self) -> DocId {
+        self.at = (self.at + 1).min(self.docs.len());
+        self.doc()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let rest = &self.docs[self.at..];
+        self.at += rest.partition_point(|d| d.0 < target);
+        self.doc()
+    }
+
+    fn doc(&self) -> DocId {
+        self.docs.get(self.at).map_or(TERMINATED, |d| d.0)
+    }
+
+    fn size_hint(&self) -> u32 {
+        (self.docs.len() - self.at) as u32
+    }
+}
+
+impl Scorer for MaterializedScorer {
+    fn score(&mut self) -> Score {
+        self.docs.get(self.at).map_or(0.0, |d| d.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_parse_over_the_defaults() {
+        let p: RankParams = "k1=1.5, b=0.6".parse().unwrap();
+        assert_eq!(p, RankParams { k1: 1.5, b: 0.6, ..RankParams::default() });
+        assert!("k2=1".parse::<RankParams>().unwrap_err().contains("unknown"));
+        assert!("b=2".parse::<RankParams>().is_err());
+        assert!("k1=x".parse::<RankParams>().is_err());
+        assert_eq!("".parse::<RankParams>().unwrap(), RankParams::default());
+    }
+
+    #[test]
+    fn idf_is_positive_and_falls_with_document_frequency() {
+        assert!(idf(1, 100) > idf(10, 100));
+        assert!(idf(100, 100) > 0.0);
+        assert!(idf(5, 0) > 0.0, "a df above n (stale statistics) stays finite");
+    }
+
+    #[test]
+    fn materialized_scorer_advances_and_seeks_in_order() {
+        let mut s = MaterializedScorer { docs: vec![(1, 0.5), (4, 1.0), (9, 2.0)], at: 0 };
+        assert_eq!(s.doc(), 1);
+        assert_eq!(s.seek(4), 4);
+        assert_eq!(s.score(), 1.0);
+        assert_eq!(s.seek(5), 9);
+        assert_eq!(s.advance(), TERMINATED);
+        assert_eq!(s.advance(), TERMINATED);
+        assert_eq!(s.size_hint(), 0);
+    }
+}
