@@ -77,6 +77,14 @@ pub enum Error {
         /// The schema version this build reads.
         expected: u32,
     },
+    /// A file of the index is missing, truncated or corrupted.
+    #[error("{}: the index is damaged ({reason}); rebuild it with `gazette index --rebuild`", path.display())]
+    Damaged {
+        /// The damaged file, or the index directory when the file is not known.
+        path: PathBuf,
+        /// What was found wrong.
+        reason: String,
+    },
     /// Another process (or another writer in this one) holds the index's writer lock.
     #[error("index {} is being updated by another process{}; wait for it to finish", path.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
     Locked {

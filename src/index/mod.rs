@@ -222,7 +222,11 @@ impl NewsIndex {
         analysis::register_all(index.tokenizers(), profile);
         let fields = Fields::from_schema(&index.schema())
             .map_err(|reason| Error::NotAnIndex { path: dir.to_path_buf(), reason })?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|e| damaged(dir, e))?;
         Ok(NewsIndex { dir: dir.to_path_buf(), profile, index, fields, reader })
     }
 
@@ -250,7 +254,23 @@ impl NewsIndex {
 
     /// Makes the last commit visible to searches made through this handle.
     pub fn reload(&self) -> Result<()> {
-        Ok(self.reader.reload()?)
+        self.reader.reload().map_err(|e| damaged(&self.dir, e))
+    }
+
+    /// Reads a stored document; a document that cannot be read means a damaged store file,
+    /// which the error names.
+    pub(crate) fn stored_doc(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: tantivy::DocAddress,
+    ) -> Result<TantivyDocument> {
+        searcher.doc(addr).map_err(|e| {
+            let segment = searcher.segment_reader(addr.segment_ord).segment_id().uuid_string();
+            Error::Damaged {
+                path: self.dir.join(format!("{segment}.store")),
+                reason: format!("a stored document cannot be read: {e}"),
+            }
+        })
     }
 
     /// Starts a writer with a memory budget of `heap_bytes` over `threads` indexing threads
@@ -265,12 +285,17 @@ impl NewsIndex {
         let heap = heap_bytes.max(threads * 16 * 1024 * 1024);
         let lock_file = self.dir.join(LOCK_INFO);
         let writer = self.index.writer_with_num_threads(threads, heap).map_err(|e| match e {
+            // Taking the lock failed for another reason than a holder (a read-only disk).
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::IoError(io),
+                _,
+            ) => Error::io(self.dir.join(".tantivy-writer.lock"), clone_io(&io)),
             tantivy::TantivyError::LockFailure(..) => {
                 let pid =
                     std::fs::read_to_string(&lock_file).ok().and_then(|s| s.trim().parse().ok());
                 Error::Locked { path: self.dir.clone(), pid }
             }
-            other => Error::Tantivy(other),
+            other => damaged(&self.dir, other),
         })?;
         // Tantivy's lock is an OS file lock, released when its holder dies, so a lock left by
         // a killed process never blocks; this file only tells the next writer who holds it.
@@ -364,8 +389,9 @@ impl NewsIndex {
         let searcher = self.searcher();
         let total: u64 = searcher.num_docs();
         let kind = Term::from_field_text(self.fields.kind, RECORD_KIND);
-        let articles =
-            searcher.search(&TermQuery::new(kind, IndexRecordOption::Basic), &Count)? as u64;
+        let articles = searcher
+            .search(&TermQuery::new(kind, IndexRecordOption::Basic), &Count)
+            .map_err(|e| damaged(&self.dir, e))? as u64;
         Ok(IndexStats { articles, passages: total.saturating_sub(articles) })
     }
 
@@ -385,7 +411,7 @@ impl NewsIndex {
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             Some((_, addr)) => {
-                let doc: TantivyDocument = searcher.doc(*addr)?;
+                let doc = self.stored_doc(searcher, *addr)?;
                 Ok(Some(self.article_from_record(&doc)))
             }
             None => Ok(None),
@@ -418,6 +444,32 @@ impl NewsIndex {
             path: s(f.r_path).map(PathBuf::from),
             format,
         }
+    }
+}
+
+/// Tells a damaged index file (missing, truncated, failing its checks) from other Tantivy
+/// errors, naming the file under `dir`.
+pub(crate) fn damaged(dir: &Path, e: tantivy::TantivyError) -> Error {
+    use tantivy::directory::error::OpenReadError;
+    // Tantivy's messages run on with advice for its own users; keep their first sentence.
+    let first_sentence = |s: String| match s.split_once(". ") {
+        Some((head, _)) => head.to_string(),
+        None => s.trim_end_matches('.').to_string(),
+    };
+    match e {
+        tantivy::TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(p)) => {
+            Error::Damaged { path: dir.join(p), reason: "the file is missing".into() }
+        }
+        tantivy::TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+            Error::Damaged {
+                path: dir.join(filepath),
+                reason: first_sentence(io_error.to_string()),
+            }
+        }
+        tantivy::TantivyError::DataCorruption(c) => {
+            Error::Damaged { path: dir.to_path_buf(), reason: first_sentence(format!("{c:?}")) }
+        }
+        other => Error::Tantivy(other),
     }
 }
 

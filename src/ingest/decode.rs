@@ -23,7 +23,7 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Opens a file for streaming reads, decompressing it on the fly.
 pub fn open(path: &Path, compression: Compression) -> Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = open_regular(path).map_err(|e| Error::io(path, e))?;
     Ok(match compression {
         Compression::None => Box::new(BufReader::with_capacity(256 * 1024, file)),
         Compression::Gzip => Box::new(BufReader::with_capacity(
@@ -35,6 +35,24 @@ pub fn open(path: &Path, compression: Compression) -> Result<Box<dyn BufRead + S
             Box::new(BufReader::with_capacity(256 * 1024, dec))
         }
     })
+}
+
+/// Opens a regular file for reading. Whatever took a listed file's place since (a FIFO, a
+/// device) is refused without blocking: a FIFO with no writer would hang the run on `open`.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // No effect on regular files; makes `open` of a FIFO return at once.
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
+    }
+    Ok(file)
 }
 
 /// Reads a whole (decompressed) file, refusing files over [`MAX_FILE_BYTES`].

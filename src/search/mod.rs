@@ -128,6 +128,9 @@ impl SearchRequest {
     }
 }
 
+/// Deepest nesting of parentheses accepted in a query.
+pub const MAX_NESTING: usize = 32;
+
 /// Parses a date filter (`since` / `until`): `YYYY-MM-DD` or an RFC 3339 date-time. With
 /// `end_of_day`, a bare day means its last second (so `until=2025-09-12` includes that day).
 ///
@@ -348,6 +351,18 @@ impl NewsIndex {
         if req.passages > MAX_PASSAGES {
             return Err(Error::InvalidOption(format!("passages must be at most {MAX_PASSAGES}")));
         }
+        // The grammar's parser recurses per parenthesis: deep nesting would overflow the stack.
+        let depth = req.query.chars().fold((0usize, 0usize), |(d, max), c| match c {
+            '(' => (d + 1, max.max(d + 1)),
+            ')' => (d.saturating_sub(1), max),
+            _ => (d, max),
+        });
+        if depth.1 > MAX_NESTING {
+            return Err(Error::Query(format!(
+                "parentheses nested {} deep; the limit is {MAX_NESTING}",
+                depth.1
+            )));
+        }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
         check_fields(&ast)?;
         let searcher = self.searcher();
@@ -355,12 +370,16 @@ impl NewsIndex {
         let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
         let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
         let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
-        let mut groups = searcher.search(&*query, &collector)?;
+        let mut groups = searcher
+            .search(&*query, &collector)
+            .map_err(|e| crate::index::damaged(self.dir(), e))?;
         if req.expand && is_plain_words(&run_ast) {
             let words = self.expansion(&searcher, &groups, &parts, req)?;
             if !words.is_empty() {
                 (query, parts) = self.build_query(run_ast, req, words)?;
-                groups = searcher.search(&*query, &collector)?;
+                groups = searcher
+                    .search(&*query, &collector)
+                    .map_err(|e| crate::index::damaged(self.dir(), e))?;
             }
         }
         let total_hits = groups.len();
@@ -607,7 +626,7 @@ impl NewsIndex {
         highlighter: &Highlighter,
     ) -> Result<Hit> {
         let f = self.fields();
-        let best: TantivyDocument = searcher.doc(matches.best[0].addr)?;
+        let best = self.stored_doc(searcher, matches.best[0].addr)?;
         let id = best.get_first(f.article_id).and_then(|v| v.as_str()).unwrap_or_default();
         let article = self.article_in(searcher, &ArticleId(id.to_string()))?.ok_or_else(|| {
             Error::NotAnIndex {
@@ -617,7 +636,7 @@ impl NewsIndex {
         })?;
         let mut shown = Vec::new();
         for m in matches.best.iter().take(passages) {
-            let doc: TantivyDocument = searcher.doc(m.addr)?;
+            let doc = self.stored_doc(searcher, m.addr)?;
             let num = |field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as usize;
             let (start, end) = (num(f.span_start), num(f.span_end));
             let Some(text) = article.body.get(start..end) else { continue };

@@ -25,9 +25,45 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal("a worker task", &e))?
 }
 
-/// Answers 503 `timeout` when a request takes longer than `limit`.
-pub(crate) async fn time_limit(limit: Duration, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(req)).await {
+/// Reads the request body within `limit` (else 408 `request_timeout`: the client is too
+/// slow) and at most `max_body` bytes of it (else 413), then answers 503 `timeout` when the
+/// request as a whole takes longer than `limit` (Gazette is too slow).
+pub(crate) async fn time_limit(
+    limit: Duration,
+    max_body: usize,
+    req: Request,
+    next: Next,
+) -> Response {
+    let deadline = tokio::time::Instant::now() + limit;
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout_at(deadline, axum::body::to_bytes(body, max_body)).await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body is larger than {max_body} bytes"),
+                )
+            } else {
+                ApiError::bad_request("invalid_body", format!("the body could not be read: {e}"))
+            }
+            .into_response();
+        }
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!("the request did not arrive within {} s", limit.as_secs_f64()),
+            )
+            .into_response()
+        }
+    };
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+    match tokio::time::timeout_at(deadline, next.run(req)).await {
         Ok(resp) => resp,
         Err(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

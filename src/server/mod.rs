@@ -192,6 +192,7 @@ impl Server {
     pub fn router(&self) -> Router {
         let cfg = self.state.config();
         let timeout = cfg.request_timeout;
+        let max_body = cfg.max_body_bytes;
         let mut router = Router::new()
             .route("/", get(page::index))
             .route("/assets/app.js", get(page::script))
@@ -207,7 +208,9 @@ impl Server {
             .method_not_allowed_fallback(api::wrong_method)
             .with_state(self.state.clone())
             .layer(DefaultBodyLimit::max(cfg.max_body_bytes))
-            .layer(axum::middleware::from_fn(move |req, next| api::time_limit(timeout, req, next)))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                api::time_limit(timeout, max_body, req, next)
+            }))
             .layer(tower_http::trace::TraceLayer::new_for_http());
         if !cfg.cors_origins.is_empty() {
             let origins = if cfg.cors_origins.iter().any(|o| o == "*") {

@@ -1,0 +1,360 @@
+//! Hostile input to the HTTP server: oversized and malformed requests, absurd parameters,
+//! traversal attempts, query patterns that could explode, slow clients, and the api key kept
+//! out of logs. Everything is answered with a 4xx and a JSON error (or a normal answer), never
+//! a 5xx, a panic or a hang. The basic error cases are in tests/server.rs.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use gazette::server::{Server, ServerConfig};
+use gazette::{Article, NewsIndex};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::server::Running;
+use crate::util::corpus_index;
+
+const KEY: &str = "hostile-key-0123456789";
+
+fn corpus_router(config: ServerConfig) -> Router {
+    let index = NewsIndex::open(corpus_index().dir()).unwrap();
+    Server::new(index, config).unwrap().router()
+}
+
+fn writable() -> (tempfile::TempDir, NewsIndex) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
+    let mut u = index.updater(50_000_000, 1).unwrap();
+    let mut a = Article::new("a1", "Morocco and OpenAI", "Morocco met OpenAI in New York.");
+    a.lang = Some("en".into());
+    u.upsert(&a).unwrap();
+    u.commit().unwrap();
+    u.finish().unwrap();
+    index.reload().unwrap();
+    (dir, index)
+}
+
+fn keyed() -> ServerConfig {
+    ServerConfig { api_key: Some(KEY.into()), ..ServerConfig::default() }
+}
+
+/// Sends a request with raw bytes as its body; returns the status and the JSON body.
+async fn send(app: &Router, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// A 4xx with a JSON error of this code.
+#[track_caller]
+fn refused(got: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(got.0, status, "{}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+}
+
+#[tokio::test]
+async fn absurd_parameters_are_refused() {
+    let app = corpus_router(ServerConfig::default());
+    for uri in [
+        "/search?q=a&limit=18446744073709551616",
+        "/search?q=a&limit=99999999999999999999999999",
+        "/search?q=a&limit=-1",
+        "/search?q=a&limit=1e3",
+        "/search?q=a&limit=0x10",
+        "/search?q=a&limit=%00",
+        "/search?q=a&offset=10001",
+        "/search?q=a&offset=-99999999999",
+        "/search?q=a&offset=18446744073709551615",
+        "/search?q=a&passages=-1",
+        "/search?q=a&passages=4294967296",
+        "/search?q=a&since=9999-99-99",
+        "/search?q=a&until=-0001-01-01",
+        "/search?q=a&until=9999-12-31",
+    ] {
+        refused(
+            &send(&app, Method::GET, uri, vec![]).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+        );
+    }
+    for uri in ["/search?q=a&q2=b", "/search?q=a&LIMIT=3", "/search?q=a&%FF=1"] {
+        refused(
+            &send(&app, Method::GET, uri, vec![]).await,
+            StatusCode::BAD_REQUEST,
+            "unknown_parameter",
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversized_and_invalid_queries_are_refused() {
+    let app = corpus_router(ServerConfig::default());
+    let long = format!("/search?q={}", "a".repeat(60_000));
+    refused(
+        &send(&app, Method::GET, &long, vec![]).await,
+        StatusCode::BAD_REQUEST,
+        "query_too_long",
+    );
+    // Invalid UTF-8 (percent-encoded) is read leniently: an answer, never a failure.
+    for uri in ["/search?q=%FF%FE%FD", "/search?q=mor%C3occo", "/search?q=%ED%A0%80"] {
+        let (status, body) = send(&app, Method::GET, uri, vec![]).await;
+        assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{uri}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn query_patterns_that_could_explode_stay_bounded() {
+    let app = corpus_router(ServerConfig {
+        request_timeout: Duration::from_secs(20),
+        ..ServerConfig::default()
+    });
+    let many_prefixes = (b'a'..=b'z').map(|c| format!("{}*", c as char)).collect::<Vec<_>>();
+    let nested = format!("{}morocco{}", "(".repeat(450), ")".repeat(450));
+    let unbalanced = "(".repeat(999);
+    let many_words = (0..300).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+    let quotes = "\"a ".repeat(300);
+    for q in [
+        "*",
+        "a*",
+        many_prefixes.join(" ").as_str(),
+        "title:/.*/",
+        "title:/(a+)+$/",
+        "title:/(.*){1000}/",
+        "title:/[a-z]{1,1000}[0-9]{1,1000}/",
+        "source:/.{0,200}x.{0,200}/",
+        "title:[a TO z]",
+        "title:[* TO *]",
+        "title:{* TO m}",
+        "source: IN [a b c d e f g h i j k l m n o p]",
+        "\"data protection\"~999999999",
+        "mistral~2",
+        "morocco^1000000000000",
+        "morocco^-1",
+        nested.as_str(),
+        unbalanced.as_str(),
+        many_words.as_str(),
+        quotes.as_str(),
+        "NOT NOT NOT NOT morocco",
+        "-morocco",
+        "+-+-+-",
+        "title:",
+        ":::",
+        "\\",
+        "\u{0}",
+    ] {
+        let uri = format!("/search?q={}&limit=100&passages=10", urlencode(q));
+        let (status, body) = send(&app, Method::GET, &uri, vec![]).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{q}: {status} {body}"
+        );
+        if status == StatusCode::BAD_REQUEST {
+            assert!(body["error"]["code"].is_string(), "{q}: {body}");
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(
+            |b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            },
+        )
+        .collect()
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_refused_and_write_nothing() {
+    let (_dir, index) = writable();
+    let app =
+        Server::new(index, ServerConfig { max_body_bytes: 1 << 20, ..keyed() }).unwrap().router();
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n)).into_bytes();
+    let deep_field = format!(
+        "{{\"id\":\"d\",\"title\":\"T\",\"x\":{}1{}}}",
+        "{\"a\":".repeat(5000),
+        "}".repeat(5000)
+    );
+    for (body, status, code) in [
+        (
+            b"{\"id\":\"u\",\"title\":\"\xFF\xFE\"}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_article",
+        ),
+        (b"\xEF\xBB\xBF\xEF\xBB\xBF{}".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (vec![0u8; 1000], StatusCode::BAD_REQUEST, "invalid_json"),
+        (
+            b"{\"id\":\"n\",\"title\":1e999999}".to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_article",
+        ),
+        (vec![b' '; 2 << 20], StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (b"[null, true, \"x\"]".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_article"),
+    ] {
+        let got = send(&app, Method::POST, "/articles", body).await;
+        refused(&got, status, code);
+    }
+    // Nesting past serde_json's recursion limit: refused, as malformed JSON or as a record.
+    for body in [deep(100_000), deep_field.into_bytes()] {
+        let got = send(&app, Method::POST, "/articles", body).await;
+        assert!(
+            got.0 == StatusCode::BAD_REQUEST || got.0 == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            got.1
+        );
+        assert!(got.1["error"]["code"].is_string(), "{}", got.1);
+    }
+    // Huge but allowed: many records in one body, each checked; one bad one refuses all.
+    let mut many = String::new();
+    for i in 0..3000 {
+        many.push_str(&format!(
+            "{{\"id\":\"m{i}\",\"title\":\"Title {i}\",\"body\":\"Body {i}.\"}}\n"
+        ));
+    }
+    many.push_str("{\"id\":\"bad\"}\n");
+    refused(
+        &send(&app, Method::POST, "/articles", many.into_bytes()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_article",
+    );
+    let (status, stats) = send(&app, Method::GET, "/stats", vec![]).await;
+    assert_eq!((status, stats["articles"].as_u64()), (StatusCode::OK, Some(1)), "{stats}");
+    // Ids that look like paths are ids, nothing more.
+    for id in ["..%2F..%2Fetc%2Fpasswd", "../../etc/passwd", "%00", "a%2F..%2F..%2Fb"] {
+        let got = send(&app, Method::DELETE, &format!("/articles/{id}"), vec![]).await;
+        refused(&got, StatusCode::NOT_FOUND, "article_not_found");
+    }
+}
+
+#[tokio::test]
+async fn traversal_attempts_on_static_routes_find_nothing() {
+    let app = corpus_router(ServerConfig::default());
+    for uri in [
+        "/assets/../../../../etc/passwd",
+        "/assets/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/assets/%2e%2e/%2e%2e/Cargo.toml",
+        "/assets/app.js/../../src/lib.rs",
+        "/assets/app.js%00.html",
+        "/assets/",
+        "/..%5C..%5Cwindows%5Cwin.ini",
+        "//etc/passwd",
+        "/assets/app.css?../../etc/passwd",
+    ] {
+        let (status, body) = send(&app, Method::GET, uri, vec![]).await;
+        let text = body.to_string();
+        assert!(!text.contains("root:") && !text.contains("[package]"), "{uri}: {text}");
+        if uri.starts_with("/assets/app.css?") {
+            assert_eq!(status, StatusCode::OK, "{uri}"); // the query string is not a path
+        } else {
+            refused(&(status, body), StatusCode::NOT_FOUND, "no_route");
+        }
+    }
+}
+
+/// A raw TCP exchange with a running server: writes `head`, then `rest` after `pause`, and
+/// returns what came back before the server closed or 15 s passed.
+fn raw_exchange(base: &str, head: &[u8], pause: Duration, rest: &[u8]) -> String {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    s.write_all(head).unwrap();
+    std::thread::sleep(pause);
+    let _ = s.write_all(rest);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// See: issue 9 (a client sending its body too slowly got 503, a server error, instead of 408).
+#[test]
+fn issue_9_a_slow_client_gets_408_and_others_are_served_meanwhile() {
+    let (_dir, index) = writable();
+    let config = ServerConfig { request_timeout: Duration::from_secs(1), ..keyed() };
+    let server = Running::start(index, config);
+    let head = format!(
+        "POST /articles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Length: 100\r\n\r\n{{\"id\":"
+    );
+    let slow = {
+        let base = server.base.clone();
+        std::thread::spawn(move || {
+            raw_exchange(&base, head.as_bytes(), Duration::from_secs(3), b"")
+        })
+    };
+    let http = crate::server::http();
+    let r = http.get(format!("{}/search?q=morocco", server.base)).call().unwrap();
+    assert_eq!(r.status(), 200);
+    let answer = slow.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    // Raw garbage and invalid UTF-8 in the request line get a 4xx from the HTTP layer.
+    let garbage =
+        raw_exchange(&server.base, b"\xFF\xFE GET /\xC3 HTTP/1.1\r\n\r\n", Duration::ZERO, b"");
+    assert!(garbage.is_empty() || garbage.starts_with("HTTP/1.1 4"), "{garbage}");
+    let huge_header =
+        format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1 << 20));
+    let answer = raw_exchange(&server.base, huge_header.as_bytes(), Duration::ZERO, b"");
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "{answer}");
+    let r = http.get(format!("{}/health", server.base)).call().unwrap();
+    assert_eq!(r.status(), 200, "the server is still up");
+    server.stop();
+}
+
+#[test]
+fn the_api_key_never_reaches_the_logs() {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let writer = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let (_dir, index) = writable();
+            let app = Server::new(index, ServerConfig { protect_reads: true, ..keyed() })
+                .unwrap()
+                .router();
+            let body = b"{\"id\":\"k\",\"title\":\"Key\",\"body\":\"Morocco.\"}".to_vec();
+            assert_eq!(send(&app, Method::POST, "/articles", body).await.0, StatusCode::OK);
+            assert_eq!(send(&app, Method::GET, "/search?q=key", vec![]).await.0, StatusCode::OK);
+            // Wrong keys are not logged either.
+            let req = Request::builder()
+                .uri("/stats")
+                .header(header::AUTHORIZATION, format!("Bearer {KEY}-wrong"))
+                .body(Body::empty())
+                .unwrap();
+            assert_eq!(app.clone().oneshot(req).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+        });
+    });
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("/articles"), "the requests were logged: {logs}");
+    assert!(!logs.contains(KEY) && !logs.contains("hostile-key"), "{logs}");
+}
