@@ -100,7 +100,8 @@ def rank(gazette, idx, query, want):
         return None
     hits = json.loads(r.stdout)["hits"]
     for i, h in enumerate(hits):
-        if h["id"] == want:
+        # A syndicated copy collapsed into a hit is found too: the hit says "also in" it.
+        if h["id"] == want or any(c["id"] == want for c in h.get("also_in", [])):
             return i + 1
     return None
 

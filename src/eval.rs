@@ -162,13 +162,15 @@ pub fn evaluate(qrels: &Qrels, run: &Run) -> Metrics {
     }
 }
 
-/// Writes a run in the TREC format: `query_id Q0 doc_id rank score tag`, best first.
+/// Writes a run in the TREC format: `query_id Q0 doc_id rank score tag`, best first. Scores
+/// are written exactly (the shortest form that reads back as the same number), so a
+/// scorer reading the file sees the same order and the same ties as [`evaluate`].
 pub fn format_run(run: &Run, tag: &str) -> String {
     let mut out = String::new();
     let sorted: BTreeMap<&String, &Vec<(String, f64)>> = run.iter().collect();
     for (qid, docs) in sorted {
         for (rank, (doc, score)) in ranked(docs).into_iter().enumerate() {
-            let _ = writeln!(out, "{qid} Q0 {doc} {} {score:.6} {tag}", rank + 1);
+            let _ = writeln!(out, "{qid} Q0 {doc} {} {score} {tag}", rank + 1);
         }
     }
     out
@@ -281,6 +283,19 @@ mod tests {
         let m = evaluate(&qrels, &run);
         assert_eq!(m.queries, 2);
         assert!(close(m.map, 0.25), "{m:?}");
-        assert!(format_run(&run, "t").starts_with("q1 Q0 b 1 1.000000 t\nq1 Q0 a 2 1.000000 t\n"));
+        assert!(format_run(&run, "t").starts_with("q1 Q0 b 1 1 t\nq1 Q0 a 2 1 t\n"));
+    }
+
+    /// Regression: scores were written with 6 decimals, so two scores closer than 1e-6
+    /// became a tie in the file, which trec_eval breaks by document id: its figures then
+    /// differed from Gazette's on ir-cisi (MAP 0.1701658 against 0.1701657).
+    #[test]
+    fn run_files_keep_scores_that_differ_below_the_sixth_decimal() {
+        let run = run(&[("q1", &[("a", 0.123_456_4), ("b", 0.123_456_1)])]);
+        let text = format_run(&run, "t");
+        let scores: Vec<f64> =
+            text.lines().map(|l| l.split(' ').nth(4).unwrap().parse().unwrap()).collect();
+        assert_eq!(scores, [0.123_456_4, 0.123_456_1], "{text}");
+        assert!(text.starts_with("q1 Q0 a 1 "), "{text}");
     }
 }

@@ -336,6 +336,9 @@ fn the_api_key_never_reaches_the_logs() {
         .with_ansi(false)
         .finish();
     tracing::subscriber::with_default(subscriber, || {
+        // Other tests of this process may have registered the server's log call sites under
+        // another subscriber first: have their interest computed again with this one.
+        tracing::callsite::rebuild_interest_cache();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let (_dir, index) = writable();

@@ -176,8 +176,12 @@ impl NewsIndex {
         let marker_path = dir.join(MARKER);
         if marker_path.is_file() && !dir.join("meta.json").exists() {
             // A creation that did not get as far as Tantivy's first commit: nothing is
-            // indexed there yet.
-            return Err(Error::IndexNotFound(dir.to_path_buf()));
+            // indexed there yet. With anything else beside the marker, `meta.json` was lost.
+            return Err(if creation_leftovers(dir)?.is_some() {
+                Error::IndexNotFound(dir.to_path_buf())
+            } else {
+                Error::Damaged { path: dir.join("meta.json"), reason: "the file is missing".into() }
+            });
         }
         let marker = match std::fs::read(&marker_path) {
             Ok(bytes) => {
@@ -479,11 +483,26 @@ fn clone_io(e: &std::io::Error) -> std::io::Error {
 
 /// Writes a file atomically: to a temporary file in the same directory, synced, then
 /// renamed over the target.
-/// Makes `dir` ready for a new index: it must be empty but for a `.gitkeep` and, when it
-/// has no `meta.json` (no Tantivy commit), the files a creation killed half-way leaves —
-/// Gazette's marker and its temporary file, Tantivy's `.managed.json`, lock files and
-/// temporary files — which are removed. Anything else: "the directory is not empty".
+/// Makes `dir` ready for a new index: it must be empty but for a `.gitkeep` and the files a
+/// creation killed half-way leaves (see [`creation_leftovers`]), which are removed.
+/// Anything else: "the directory is not empty".
 fn clear_interrupted_creation(dir: &Path) -> Result<()> {
+    let Some(stale) = creation_leftovers(dir)? else {
+        return Err(Error::NotAnIndex {
+            path: dir.to_path_buf(),
+            reason: "the directory is not empty".into(),
+        });
+    };
+    for path in stale {
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// When `dir` holds nothing but a `.gitkeep` and what a creation killed before Tantivy's
+/// first commit leaves — Gazette's marker and its temporary file, the lock note, Tantivy's
+/// `.managed.json`, lock and temporary files, and no `meta.json` — those files; else `None`.
+fn creation_leftovers(dir: &Path) -> Result<Option<Vec<PathBuf>>> {
     let leftover = |name: &str| {
         name == MARKER
             || name == "gazette.tmp"
@@ -500,18 +519,12 @@ fn clear_interrupted_creation(dir: &Path) -> Result<()> {
         if name == ".gitkeep" {
             continue;
         }
-        if name == "meta.json" || !leftover(&name) {
-            return Err(Error::NotAnIndex {
-                path: dir.to_path_buf(),
-                reason: "the directory is not empty".into(),
-            });
+        if !leftover(&name) {
+            return Ok(None);
         }
         stale.push(entry.path());
     }
-    for path in stale {
-        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-    }
-    Ok(())
+    Ok(Some(stale))
 }
 
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -341,6 +341,15 @@ impl NewsIndex {
     }
 
     fn search_with(&self, req: &SearchRequest, extra: &Extra) -> Result<SearchResults> {
+        // Whichever step meets a damaged file (typo planning, term statistics, scoring,
+        // stored documents), the error names it and says how to recover.
+        self.search_inner(req, extra).map_err(|e| match e {
+            Error::Tantivy(t) => crate::index::damaged(self.dir(), t),
+            other => other,
+        })
+    }
+
+    fn search_inner(&self, req: &SearchRequest, extra: &Extra) -> Result<SearchResults> {
         let started = Instant::now();
         if req.query.trim().is_empty() {
             return Err(Error::Query("the query is empty".into()));
