@@ -63,9 +63,26 @@ pub(crate) async fn time_limit(
         }
     };
     let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-    match tokio::time::timeout_at(deadline, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => ApiError::new(
+    // Like `timeout_at`, but the clock is read on every poll: the timer rounds deadlines up
+    // to its next millisecond tick, so a request could still be answered after its budget
+    // was spent (with a zero budget, whether a search timed out depended on scheduling).
+    let mut run = std::pin::pin!(next.run(req));
+    let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline));
+    let answered = std::future::poll_fn(|cx| {
+        use std::future::Future;
+        use std::task::Poll;
+        if let Poll::Ready(resp) = run.as_mut().poll(cx) {
+            return Poll::Ready(Some(resp));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Poll::Ready(None);
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await;
+    match answered {
+        Some(resp) => resp,
+        None => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
             format!("the request took longer than {} s", limit.as_secs_f64()),
