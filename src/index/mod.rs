@@ -481,8 +481,6 @@ fn clone_io(e: &std::io::Error) -> std::io::Error {
     std::io::Error::new(e.kind(), e.to_string())
 }
 
-/// Writes a file atomically: to a temporary file in the same directory, synced, then
-/// renamed over the target.
 /// Makes `dir` ready for a new index: it must be empty but for a `.gitkeep` and the files a
 /// creation killed half-way leaves (see [`creation_leftovers`]), which are removed.
 /// Anything else: "the directory is not empty".
@@ -527,6 +525,8 @@ fn creation_leftovers(dir: &Path) -> Result<Option<Vec<PathBuf>>> {
     Ok(Some(stale))
 }
 
+/// Writes a file atomically: to a temporary file in the same directory, synced, then
+/// renamed over the target.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
