@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, Searcher};
 use time::OffsetDateTime;
@@ -120,6 +121,10 @@ type SegmentColumns = (Column<u64>, Column<tantivy::DateTime>, Column<u64>);
 struct Columns<'s> {
     searcher: &'s Searcher,
     open: HashMap<u32, SegmentColumns>,
+    /// Which facts the arrangement needs (each read costs a column look-up per article).
+    need_key: bool,
+    need_date: bool,
+    need_simhash: bool,
 }
 
 impl Columns<'_> {
@@ -136,10 +141,11 @@ impl Columns<'_> {
         let Some((key, date, simhash)) = self.open.get(&segment) else {
             return Ok(Facts { key: None, date: None, simhash: None });
         };
+        let doc = addr.doc_id;
         Ok(Facts {
-            key: key.first(addr.doc_id),
-            date: date.first(addr.doc_id).map(|d| d.into_timestamp_secs()),
-            simhash: simhash.first(addr.doc_id),
+            key: if self.need_key { key.first(doc) } else { None },
+            date: if self.need_date { date.first(doc).map(|d| d.into_timestamp_secs()) } else { None },
+            simhash: if self.need_simhash { simhash.first(doc) } else { None },
         })
     }
 }
@@ -161,9 +167,17 @@ pub(crate) fn arrange(
             .map(|(score, matches)| Arranged { score, matches, copies: Vec::new() })
             .collect());
     }
-    let mut columns = Columns { searcher, open: HashMap::new() };
-    let mut items: Vec<(usize, f32, Facts, ArticleMatches)> = Vec::with_capacity(ranked.len());
-    for (rank, (mut score, m)) in ranked.into_iter().enumerate() {
+    let mut columns = Columns {
+        searcher,
+        open: HashMap::new(),
+        need_key: how.exact_first.is_some() || how.exclude.is_some(),
+        need_date: how.sort == Sort::Date || how.recent.is_some(),
+        need_simhash: how.collapse,
+    };
+    // Sorting and grouping move small items; the matches stay in place, by rank.
+    let mut items: Vec<(u32, f32, Facts)> = Vec::with_capacity(ranked.len());
+    let mut slots: Vec<Option<(f32, ArticleMatches)>> = Vec::with_capacity(ranked.len());
+    for (mut score, m) in ranked {
         let Some(best) = m.best.first() else { continue };
         let facts = columns.facts(best.addr)?;
         if how.exclude.is_some() && facts.key == how.exclude {
@@ -172,36 +186,40 @@ pub(crate) fn arrange(
         if let Some((half, now)) = how.recent {
             score *= decay(facts.date, half, now);
         }
-        items.push((rank, score, facts, m));
+        items.push((slots.len() as u32, score, facts));
+        slots.push(Some((score, m)));
     }
     let tier = |f: &Facts| match (how.exact_first, f.key) {
         (Some(set), Some(k)) if set.contains(&k) => 0u8,
         (Some(_), _) => 1,
         (None, _) => 0,
     };
+    // The slot number (the rank as scored) breaks every tie, so an unstable sort is
+    // deterministic.
     match how.sort {
-        Sort::Relevance => items.sort_by(|a, b| {
+        Sort::Relevance => items.sort_unstable_by(|a, b| {
             tier(&a.2)
                 .cmp(&tier(&b.2))
                 .then_with(|| b.1.total_cmp(&a.1))
                 .then_with(|| a.0.cmp(&b.0))
         }),
-        Sort::Date => items.sort_by(|a, b| {
+        Sort::Date => items.sort_unstable_by(|a, b| {
             // Newest first, undated last (None sorts below Some in reverse order).
             b.2.date.cmp(&a.2.date).then_with(|| b.1.total_cmp(&a.1)).then_with(|| a.0.cmp(&b.0))
         }),
     }
-    let fingerprints: Vec<Option<u64>> = items.iter().map(|i| i.2.simhash).collect();
     let groups = if how.collapse {
+        let fingerprints: Vec<Option<u64>> = items.iter().map(|i| i.2.simhash).collect();
         collapse(&fingerprints, COLLAPSE_DISTANCE)
     } else {
         (0..items.len()).map(|i| vec![i]).collect()
     };
-    let mut slots: Vec<Option<(f32, ArticleMatches)>> =
-        items.into_iter().map(|(_, score, _, m)| Some((score, m))).collect();
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
-        let mut members = group.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take));
+        let mut members = group.into_iter().filter_map(|i| {
+            let slot = items.get(i)?.0 as usize;
+            slots.get_mut(slot).and_then(Option::take)
+        });
         let Some((score, matches)) = members.next() else { continue };
         out.push(Arranged { score, matches, copies: members.map(|(_, m)| m).collect() });
     }
@@ -220,48 +238,83 @@ fn decay(date: Option<i64>, half: time::Duration, now: OffsetDateTime) -> f32 {
 /// Items without a fingerprint stay alone. Groups come in the order of their first items.
 ///
 /// Candidates are found by pigeonhole: with the 64 bits cut into `k + 1` blocks, two
-/// fingerprints within `k` bits agree on at least one whole block, so only the group heads
-/// sharing a block value are compared.
+/// fingerprints within `k` bits agree on at least one whole block, so an item is compared
+/// only with the earlier group heads that share a block value with it. The blocks have
+/// near-equal widths (with k = 6: six of 9 bits and one of 10), so each block value holds
+/// a few hundredth of the items; each block's items are bucketed by a counting sort (no
+/// hashing), in item order.
 pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> {
+    let n = fingerprints.len();
     let blocks = (k as usize + 1).min(64);
-    let width = 64usize.div_ceil(blocks);
-    let block = |f: u64, b: usize| -> (usize, u64) {
-        let shift = b * width;
-        let mask = if width >= 64 { u64::MAX } else { (1u64 << width) - 1 };
-        (b, (f >> shift.min(63)) & mask)
+    let bounds: Vec<usize> = (0..=blocks).map(|b| b * 64 / blocks).collect();
+    // Wide blocks (k ≤ 3) have too many values for a table: fold them to 16 bits. Items
+    // that share a folded value are compared like any other; the distance decides.
+    let bits = |b: usize| (bounds[b + 1] - bounds[b]).min(16);
+    let value = |f: u64, b: usize| -> usize {
+        let (lo, hi) = (bounds[b], bounds[b + 1]);
+        let width = hi - lo;
+        let v = if width >= 64 { f } else { (f >> lo) & ((1u64 << width) - 1) };
+        let fold = bits(b);
+        let mut x = v;
+        let mut folded = 0u64;
+        while x != 0 {
+            folded ^= x & ((1u64 << fold) - 1);
+            x >>= fold;
+        }
+        folded as usize
     };
+    // Per block: `start[v]..start[v + 1]` indexes `items` sorted by value, in item order.
+    let mut tables: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(blocks);
+    for b in 0..blocks {
+        let size = 1usize << bits(b);
+        let mut start = vec![0u32; size + 1];
+        for f in fingerprints.iter().flatten() {
+            start[value(*f, b) + 1] += 1;
+        }
+        for v in 0..size {
+            start[v + 1] += start[v];
+        }
+        let mut next = start.clone();
+        let mut items = vec![0u32; start[size] as usize];
+        for (i, f) in fingerprints.iter().enumerate() {
+            if let Some(f) = f {
+                let slot = &mut next[value(*f, b)];
+                items[*slot as usize] = i as u32;
+                *slot += 1;
+            }
+        }
+        tables.push((start, items));
+    }
+    // The group each head leads (`u32::MAX`: not a head).
+    let mut led = vec![u32::MAX; n];
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut heads: Vec<u64> = Vec::new(); // fingerprint of each group's head
-    let mut by_block: HashMap<(usize, u64), Vec<usize>> = HashMap::new();
     for (i, fp) in fingerprints.iter().enumerate() {
         let Some(f) = *fp else {
             groups.push(vec![i]);
-            heads.push(0);
             continue;
         };
+        // The earliest head within k: heads are earlier items, and earlier heads lead
+        // earlier groups.
         let mut best: Option<usize> = None;
-        for b in 0..blocks {
-            if b * width >= 64 {
-                break;
-            }
-            for &g in by_block.get(&block(f, b)).map(Vec::as_slice).unwrap_or_default() {
-                if hamming(heads[g], f) <= k && best.is_none_or(|x| g < x) {
-                    best = Some(g);
+        for (b, (start, items)) in tables.iter().enumerate() {
+            let v = value(f, b);
+            let bucket = &items[start[v] as usize..start[v + 1] as usize];
+            for &j in bucket {
+                let j = j as usize;
+                if j >= i || best.is_some_and(|x| j >= x) {
+                    break;
+                }
+                if led[j] != u32::MAX && fingerprints[j].is_some_and(|g| hamming(g, f) <= k) {
+                    best = Some(j);
+                    break;
                 }
             }
         }
         match best {
-            Some(g) => groups[g].push(i),
+            Some(j) => groups[led[j] as usize].push(i),
             None => {
-                let g = groups.len();
+                led[i] = groups.len() as u32;
                 groups.push(vec![i]);
-                heads.push(f);
-                for b in 0..blocks {
-                    if b * width >= 64 {
-                        break;
-                    }
-                    by_block.entry(block(f, b)).or_default().push(g);
-                }
             }
         }
     }

@@ -3,6 +3,9 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
@@ -23,11 +26,14 @@ fn better(a: &PassageMatch, b: &PassageMatch) -> bool {
 /// The best passages of one article, best first.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ArticleMatches {
-    pub best: Vec<PassageMatch>,
+    /// Inline up to two (the article's score needs two; more only when more passages are
+    /// shown), so most matching articles cost no allocation of their own.
+    pub best: SmallVec<[PassageMatch; 2]>,
     /// Number of matching passages.
     pub matched: u32,
-    /// The article's facet values, when the collector was asked for them.
-    pub facets: Option<FacetValues>,
+    /// The article's facet values, when the collector was asked for them (boxed: most
+    /// searches ask for none, and every matching article's entry stays small).
+    pub facets: Option<Box<FacetValues>>,
 }
 
 /// The facet values of one article (read from its passages' fast fields).
@@ -64,6 +70,10 @@ impl ArticleMatches {
     }
 }
 
+/// Matching articles by article key. The keys are already hashes (xxh3 of the id), so the
+/// map hashes them with the cheap Fx hasher.
+pub(crate) type Groups = FxHashMap<u64, ArticleMatches>;
+
 /// Collects every matching passage into its article's [`ArticleMatches`].
 pub(crate) struct ArticleCollector {
     /// Passages kept per article.
@@ -92,9 +102,9 @@ pub(crate) struct ArticleSegmentCollector {
     keys: Column<u64>,
     pos: Column<u64>,
     keep: usize,
-    groups: HashMap<u64, ArticleMatches>,
+    groups: Groups,
     facet_columns: Option<FacetColumns>,
-    facet_ords: HashMap<u64, FacetOrds>,
+    facet_ords: FxHashMap<u64, FacetOrds>,
 }
 
 impl ArticleSegmentCollector {
@@ -114,18 +124,18 @@ impl ArticleSegmentCollector {
         };
         for (key, ords) in &self.facet_ords {
             if let Some(group) = self.groups.get_mut(key) {
-                group.facets = Some(FacetValues {
+                group.facets = Some(Box::new(FacetValues {
                     source: lookup(0, &cols.source, ords.source),
                     lang: lookup(1, &cols.lang, ords.lang),
                     date: ords.date,
-                });
+                }));
             }
         }
     }
 }
 
 impl Collector for ArticleCollector {
-    type Fruit = HashMap<u64, ArticleMatches>;
+    type Fruit = Groups;
     type Child = ArticleSegmentCollector;
 
     fn for_segment(
@@ -138,7 +148,7 @@ impl Collector for ArticleCollector {
             keys: reader.fast_fields().u64("article_key")?,
             pos: reader.fast_fields().u64("pos")?,
             keep: self.keep.max(1),
-            groups: HashMap::new(),
+            groups: Groups::default(),
             facet_columns: if self.facets {
                 let ff = reader.fast_fields();
                 Some(FacetColumns {
@@ -149,7 +159,7 @@ impl Collector for ArticleCollector {
             } else {
                 None
             },
-            facet_ords: HashMap::new(),
+            facet_ords: FxHashMap::default(),
         })
     }
 
@@ -159,8 +169,8 @@ impl Collector for ArticleCollector {
 
     fn merge_fruits(
         &self,
-        fruits: Vec<HashMap<u64, ArticleMatches>>,
-    ) -> tantivy::Result<HashMap<u64, ArticleMatches>> {
+        fruits: Vec<Groups>,
+    ) -> tantivy::Result<Groups> {
         let mut iter = fruits.into_iter();
         let mut all = iter.next().unwrap_or_default();
         for fruit in iter {
@@ -173,7 +183,7 @@ impl Collector for ArticleCollector {
 }
 
 impl SegmentCollector for ArticleSegmentCollector {
-    type Fruit = HashMap<u64, ArticleMatches>;
+    type Fruit = Groups;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         // Article records have no key: they are never hits.
@@ -190,7 +200,7 @@ impl SegmentCollector for ArticleSegmentCollector {
         }
     }
 
-    fn harvest(mut self) -> HashMap<u64, ArticleMatches> {
+    fn harvest(mut self) -> Groups {
         self.resolve_facets();
         self.groups
     }
@@ -210,12 +220,12 @@ mod tests {
         for x in [m(1.0, 3), m(2.0, 5), m(2.0, 1), m(0.5, 0)] {
             a.push(x, 2);
         }
-        assert_eq!(a.best, vec![m(2.0, 1), m(2.0, 5)]);
+        assert_eq!(a.best.as_slice(), [m(2.0, 1), m(2.0, 5)]);
         assert_eq!(a.matched, 4);
         let mut b = ArticleMatches::default();
         b.push(m(3.0, 9), 2);
         a.merge(b, 2);
-        assert_eq!(a.best, vec![m(3.0, 9), m(2.0, 1)]);
+        assert_eq!(a.best.as_slice(), [m(3.0, 9), m(2.0, 1)]);
         assert_eq!(a.matched, 5);
     }
 }

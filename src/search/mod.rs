@@ -393,14 +393,16 @@ impl NewsIndex {
         }
         let total_hits = groups.len();
         let facets =
-            req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_ref())));
+            req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_deref())));
 
         let mut ranked: Vec<(f32, ArticleMatches)> = groups
             .into_values()
             .filter(|m| !m.best.is_empty())
             .map(|m| (article_score(&m, req.rank), m))
             .collect();
-        ranked.sort_by(|a, b| {
+        // Each article's best passage is its own: the tie-break is total, so an unstable
+        // sort (which moves less) is deterministic.
+        ranked.sort_unstable_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
         });
 
@@ -529,7 +531,7 @@ impl NewsIndex {
     fn expansion(
         &self,
         searcher: &tantivy::Searcher,
-        groups: &std::collections::HashMap<u64, ArticleMatches>,
+        groups: &collector::Groups,
         parts: &[Bm25fQuery],
         req: &SearchRequest,
     ) -> Result<Vec<Word>> {
@@ -544,7 +546,7 @@ impl NewsIndex {
             .filter(|m| !m.best.is_empty())
             .map(|m| (article_score(m, p), m))
             .collect();
-        top.sort_by(|a, b| {
+        top.sort_unstable_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
         });
         top.truncate(p.fb_docs as usize);

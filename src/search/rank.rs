@@ -29,7 +29,7 @@
 
 use serde::Serialize;
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
@@ -382,13 +382,6 @@ pub struct FieldExplain {
     pub part: f32,
 }
 
-/// Per-word accumulators of one segment.
-struct Acc {
-    ntf: Vec<f32>,
-    idf: Vec<f32>,
-    touched: Vec<DocId>,
-}
-
 impl Bm25fWeight {
     fn norm(&self, s: &TermStat, len: u32) -> f32 {
         1.0 - s.b + s.b * len as f32 / s.avg_len
@@ -422,61 +415,69 @@ impl Bm25fWeight {
         Ok(&cache[at].1)
     }
 
+    /// Scores every passage of the segment that matches a word, in document order.
+    ///
+    /// Document at a time: the postings of all the terms advance together, and each
+    /// passage's score is complete when the cursors leave it. Memory is per term and per
+    /// word, not per document of the segment (dense arrays of `max_doc` entries cost a
+    /// page fault per 4 KiB on a fresh process, and a sort of the documents touched).
     fn score_segment(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-        let max_doc = reader.max_doc() as usize;
-        let mut acc = Acc { ntf: vec![0.0; max_doc], idf: vec![0.0; max_doc], touched: Vec::new() };
-        let mut score = vec![0.0f32; max_doc];
-        let mut matched = vec![0u16; max_doc];
-        let mut all: Vec<DocId> = Vec::new();
-        let mut norms_cache = Vec::new();
-        for w in 0..self.words.len() {
-            for s in self.stats.iter().filter(|s| s.word == w) {
-                let inverted = reader.inverted_index(s.field)?;
-                let Some(mut postings) =
-                    inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
-                else {
-                    continue;
-                };
-                let norms = Self::norms(reader, &mut norms_cache, s.field)?;
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    let d = doc as usize;
-                    if acc.ntf[d] == 0.0 {
-                        acc.touched.push(doc);
-                    }
-                    acc.ntf[d] +=
-                        s.weight * postings.term_freq() as f32 / self.norm(s, norms.fieldnorm(doc));
-                    match s.role {
-                        Role::Text(_) => acc.idf[d] = acc.idf[d].max(s.idf),
-                        Role::Exact | Role::Title if acc.idf[d] == 0.0 => acc.idf[d] = s.idf,
-                        _ => {}
-                    }
-                    doc = postings.advance();
-                }
-            }
-            let own = self.own[w];
-            let ww = self.word_weights[w];
-            for doc in acc.touched.drain(..) {
-                let d = doc as usize;
-                if score[d] == 0.0 && matched[d] == 0 {
-                    all.push(doc);
-                }
-                if own {
-                    matched[d] = matched[d].saturating_add(1);
-                }
-                score[d] += ww * self.saturate(acc.idf[d], acc.ntf[d]);
-                acc.ntf[d] = 0.0;
-                acc.idf[d] = 0.0;
-            }
+        struct Cursor<'a> {
+            stat: &'a TermStat,
+            postings: SegmentPostings,
+            norms: FieldNormReader,
         }
-        all.sort_unstable();
-        Ok(all
-            .into_iter()
-            .map(|doc| {
-                let d = doc as usize;
-                (doc, score[d] * self.coordination(matched[d] as usize))
-            })
-            .collect())
+        let mut norms_cache = Vec::new();
+        let mut cursors: Vec<Cursor<'_>> = Vec::new();
+        // In the order of `stats`, so each word's parts add up in the same order as in
+        // `parts` (the explanation gives the same floats).
+        for s in &self.stats {
+            let inverted = reader.inverted_index(s.field)?;
+            let Some(postings) = inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
+            else {
+                continue;
+            };
+            if postings.doc() == TERMINATED {
+                continue;
+            }
+            let norms = Self::norms(reader, &mut norms_cache, s.field)?.clone();
+            cursors.push(Cursor { stat: s, postings, norms });
+        }
+        let words = self.words.len();
+        let (mut ntf, mut widf) = (vec![0.0f32; words], vec![0.0f32; words]);
+        let mut out = Vec::new();
+        while !cursors.is_empty() {
+            let doc = cursors.iter().map(|c| c.postings.doc()).min().unwrap_or(TERMINATED);
+            let mut ended = false;
+            for c in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
+                let s = c.stat;
+                ntf[s.word] +=
+                    s.weight * c.postings.term_freq() as f32 / self.norm(s, c.norms.fieldnorm(doc));
+                match s.role {
+                    Role::Text(_) => widf[s.word] = widf[s.word].max(s.idf),
+                    Role::Exact | Role::Title if widf[s.word] == 0.0 => widf[s.word] = s.idf,
+                    _ => {}
+                }
+                ended |= c.postings.advance() == TERMINATED;
+            }
+            if ended {
+                cursors.retain(|c| c.postings.doc() != TERMINATED);
+            }
+            let (mut score, mut matched) = (0.0f32, 0usize);
+            for w in 0..words {
+                if ntf[w] == 0.0 {
+                    continue;
+                }
+                if self.own[w] {
+                    matched += 1;
+                }
+                score += self.word_weights[w] * self.saturate(widf[w], ntf[w]);
+                ntf[w] = 0.0;
+                widf[w] = 0.0;
+            }
+            out.push((doc, score * self.coordination(matched)));
+        }
+        Ok(out)
     }
 
     fn parts(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<WordsExplain>> {
