@@ -181,7 +181,6 @@ fn a_full_disk_fails_the_run_and_keeps_the_last_commit() {
 }
 
 #[test]
-#[ignore = "known issue: searching a read-only index fails to take Tantivy's meta lock (RELIABILITY.md)"]
 fn a_read_only_index_can_be_searched_but_not_written() {
     // Root ignores file modes, so as root the index lives on a tmpfs remounted read-only.
     let fs = if is_root() {

@@ -6,6 +6,7 @@
 //! deletes whole articles; [`index_paths`] runs a parallel indexing job over files.
 
 mod build;
+mod directory;
 pub mod fingerprint;
 pub mod manifest;
 mod watch;
@@ -163,7 +164,7 @@ impl NewsIndex {
         };
         let json = serde_json::to_vec_pretty(&marker).unwrap_or_default();
         write_atomic(&dir.join(MARKER), &json)?;
-        let mdir = tantivy::directory::MmapDirectory::open(dir)?;
+        let mdir = directory::IndexDirectory::open(dir)?;
         let index = Index::create(mdir, build_schema(), tantivy::IndexSettings::default())?;
         Self::wrap(dir, index, profile)
     }
@@ -207,10 +208,13 @@ impl NewsIndex {
         if found != expected {
             return Err(Error::IncompatibleIndex { path: dir.to_path_buf(), found, expected });
         }
-        let index = Index::open_in_dir(dir).map_err(|e| match e {
-            tantivy::TantivyError::IoError(io) => Error::io(dir.join("meta.json"), clone_io(&io)),
-            other => Error::NotAnIndex { path: dir.to_path_buf(), reason: other.to_string() },
-        })?;
+        let index =
+            directory::IndexDirectory::open(dir).and_then(Index::open).map_err(|e| match e {
+                tantivy::TantivyError::IoError(io) => {
+                    Error::io(dir.join("meta.json"), clone_io(&io))
+                }
+                other => Error::NotAnIndex { path: dir.to_path_buf(), reason: other.to_string() },
+            })?;
         Self::wrap(dir, index, marker.analysis)
     }
 
