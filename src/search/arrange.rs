@@ -8,7 +8,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, Searcher};
 use time::OffsetDateTime;
@@ -144,7 +143,11 @@ impl Columns<'_> {
         let doc = addr.doc_id;
         Ok(Facts {
             key: if self.need_key { key.first(doc) } else { None },
-            date: if self.need_date { date.first(doc).map(|d| d.into_timestamp_secs()) } else { None },
+            date: if self.need_date {
+                date.first(doc).map(|d| d.into_timestamp_secs())
+            } else {
+                None
+            },
             simhash: if self.need_simhash { simhash.first(doc) } else { None },
         })
     }

@@ -167,10 +167,7 @@ impl Collector for ArticleCollector {
         true
     }
 
-    fn merge_fruits(
-        &self,
-        fruits: Vec<Groups>,
-    ) -> tantivy::Result<Groups> {
+    fn merge_fruits(&self, fruits: Vec<Groups>) -> tantivy::Result<Groups> {
         let mut iter = fruits.into_iter();
         let mut all = iter.next().unwrap_or_default();
         for fruit in iter {
