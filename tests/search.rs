@@ -228,3 +228,13 @@ fn explain_takes_the_score_apart() {
     let plain = corpus_index().search(&SearchRequest::new("Mistral memorandum")).unwrap();
     assert!(plain.hits.iter().all(|h| h.explain.is_none()));
 }
+
+/// `+` and `-` are conditions on the article, not on one passage: the 09-08 explainer
+/// names data protection in another paragraph than personal data, so it is excluded.
+#[test]
+fn required_and_excluded_clauses_are_about_the_article() {
+    insta::assert_snapshot!(
+        "required_and_excluded",
+        golden("+Morocco +\"personal data\" -\"data protection\"", 5)
+    );
+}
