@@ -53,11 +53,10 @@ fn query_part() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
-    // Found by this test: `morocco -'é morocco` trips a debug assertion in Tantivy's phrase
-    // scorer (`seek_danger`: "target (10) should be greater than or equal to doc"); ignored
-    // until that is fixed (RELIABILITY.md).
+    // Found by this test: `morocco -'é morocco` tripped a debug assertion in Tantivy's
+    // phrase scorer (`seek_danger`: "target (10) should be greater than or equal to doc");
+    // fixed by `search::exclusion`, regression test `search::negated_phrases_that_run_out`.
     #[test]
-    #[ignore = "known issue: Tantivy phrase-scorer assertion on `morocco -'é morocco`"]
     fn search_highlights_hold_their_invariants(parts in prop::collection::vec(query_part(), 1..6), passages in 0usize..=10) {
         let mut req = SearchRequest::new(parts.join(" "));
         req.passages = passages;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -200,6 +200,57 @@ impl SegmentCollector for ArticleSegmentCollector {
     fn harvest(mut self) -> Groups {
         self.resolve_facets();
         self.groups
+    }
+}
+
+/// The keys of the articles with a passage that matches (no scores).
+pub(crate) struct ArticleKeys;
+
+pub(crate) struct ArticleKeysSegment {
+    keys: Column<u64>,
+    found: FxHashSet<u64>,
+}
+
+impl Collector for ArticleKeys {
+    type Fruit = FxHashSet<u64>;
+    type Child = ArticleKeysSegment;
+
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<ArticleKeysSegment> {
+        Ok(ArticleKeysSegment {
+            keys: reader.fast_fields().u64("article_key")?,
+            found: FxHashSet::default(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FxHashSet<u64>>) -> tantivy::Result<FxHashSet<u64>> {
+        let mut iter = fruits.into_iter();
+        let mut all = iter.next().unwrap_or_default();
+        for fruit in iter {
+            all.extend(fruit);
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for ArticleKeysSegment {
+    type Fruit = FxHashSet<u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(key) = self.keys.first(doc) {
+            self.found.insert(key);
+        }
+    }
+
+    fn harvest(self) -> FxHashSet<u64> {
+        self.found
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod arrange;
 mod collector;
+mod exclusion;
 pub mod fuzzy;
 pub mod highlight;
 mod rank;
@@ -377,6 +378,7 @@ impl NewsIndex {
         let searcher = self.searcher();
         let typo = if req.fuzzy { fuzzy::plan(self, &searcher, &req.query, &ast)? } else { None };
         let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
+        let (run_ast, required, excluded) = article_clauses(run_ast);
         let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
         let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
         let mut groups = searcher
@@ -390,6 +392,17 @@ impl NewsIndex {
                     .search(&*query, &collector)
                     .map_err(|e| crate::index::damaged(self.dir(), e))?;
             }
+        }
+        // `+word` and `-word` at the top of the query are about the article, not the
+        // passage: every required part somewhere in it, no excluded part anywhere.
+        for (sub, keep) in
+            required.into_iter().map(|a| (a, true)).chain(excluded.into_iter().map(|a| (a, false)))
+        {
+            let q = QueryBuilder::new(self, req.rank)?.build(sub)?;
+            let keys = searcher
+                .search(&*q, &collector::ArticleKeys)
+                .map_err(|e| crate::index::damaged(self.dir(), e))?;
+            groups.retain(|key, _| keys.contains(key) == keep);
         }
         let total_hits = groups.len();
         let facets =
@@ -736,7 +749,11 @@ impl QueryBuilder {
                             continue;
                         }
                     }
-                    subs.push((occur, self.build(sub)?));
+                    let query = self.build(sub)?;
+                    subs.push(match occur {
+                        Occur::MustNot => (occur, Box::new(exclusion::Exclusion(query))),
+                        _ => (occur, query),
+                    });
                 }
                 if !words.is_empty() {
                     subs.push((Occur::Should, self.bm25f(words)));
@@ -817,6 +834,38 @@ impl QueryBuilder {
         }
         Some(Word { text: lit.phrase.clone(), terms, weight: 1.0, expansion: false })
     }
+}
+
+/// Splits the top of a query into the part that scores passages and the parts that are
+/// conditions on the whole article: its required (`+`, `AND`) clauses and its excluded
+/// (`-`, `NOT`) ones. Documents are passages, so a Boolean query alone would ask for every
+/// required part in one passage, and exclude only the passages naming an excluded part
+/// (an article saying "data protection" in one paragraph would still match
+/// `morocco -"data protection"` through another).
+///
+/// The scoring part keeps every clause, required ones as optional (each passage scores on
+/// what it matches) and excluded ones as they are (no passage of a kept article matches
+/// them anyway; a query of exclusions alone still matches everything else). Nested clauses
+/// (in parentheses) keep Tantivy's meaning, within a passage.
+fn article_clauses(ast: UserInputAst) -> (UserInputAst, Vec<UserInputAst>, Vec<UserInputAst>) {
+    use query_grammar::Occur as O;
+    let UserInputAst::Clause(clauses) = ast else { return (ast, Vec::new(), Vec::new()) };
+    let (mut required, mut excluded) = (Vec::new(), Vec::new());
+    let mut scoring = Vec::with_capacity(clauses.len());
+    for (occur, sub) in clauses {
+        match occur {
+            Some(O::Must) => {
+                required.push(sub.clone());
+                scoring.push((Some(O::Should), sub));
+            }
+            Some(O::MustNot) => {
+                excluded.push(sub.clone());
+                scoring.push((occur, sub));
+            }
+            _ => scoring.push((occur, sub)),
+        }
+    }
+    (UserInputAst::Clause(scoring), required, excluded)
 }
 
 /// An article's score: its best passage's plus a share of its second best.
