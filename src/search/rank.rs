@@ -50,6 +50,11 @@ pub struct RankParams {
     pub exact: f32,
     /// Weight of the title's frequency.
     pub title: f32,
+    /// Where a passage holds a word's exact (unstemmed) form, the word's idf is at least
+    /// this share of the exact form's own idf (rarer than its stem's: stemming and clitic
+    /// stripping pool forms). 0: the stem's idf alone, the exact form's only where no stem
+    /// matches.
+    pub exact_idf: f32,
     /// Exponent of the coordination factor `(matched words / query words)`.
     pub coordination: f32,
     /// Share of the second-best passage added to the best passage's score.
@@ -72,6 +77,7 @@ impl Default for RankParams {
             b_title: 0.8,
             exact: 1.0,
             title: 1.0,
+            exact_idf: 0.8,
             coordination: 0.0,
             second_passage: 0.25,
             fb_docs: 10.0,
@@ -104,6 +110,7 @@ impl std::str::FromStr for RankParams {
                 "b_title" => &mut p.b_title,
                 "exact" => &mut p.exact,
                 "title" => &mut p.title,
+                "exact_idf" => &mut p.exact_idf,
                 "coordination" => &mut p.coordination,
                 "second_passage" => &mut p.second_passage,
                 "fb_docs" => &mut p.fb_docs,
@@ -112,14 +119,15 @@ impl std::str::FromStr for RankParams {
                 other => {
                     return Err(format!(
                         "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
-                         coordination, second_passage, fb_docs, fb_terms, fb_original)"
+                         exact_idf, coordination, second_passage, fb_docs, fb_terms, \
+                         fb_original)"
                     ))
                 }
             };
             *slot = v;
         }
-        if p.b > 1.0 || p.b_title > 1.0 || p.fb_original > 1.0 {
-            return Err("b, b_title and fb_original must be between 0 and 1".into());
+        if p.b > 1.0 || p.b_title > 1.0 || p.fb_original > 1.0 || p.exact_idf > 1.0 {
+            return Err("b, b_title, exact_idf and fb_original must be between 0 and 1".into());
         }
         Ok(p)
     }
@@ -387,6 +395,18 @@ impl Bm25fWeight {
         1.0 - s.b + s.b * len as f32 / s.avg_len
     }
 
+    /// A word's idf on a passage, `idf` so far, after the passage matched term `s` (text
+    /// fields come first): the highest of its stems' idfs; the exact form's, or its title's,
+    /// where no stem matched; at least `exact_idf` × the exact form's where it matched.
+    fn word_idf(&self, idf: f32, s: &TermStat) -> f32 {
+        match s.role {
+            Role::Text(_) => idf.max(s.idf),
+            _ if idf == 0.0 => s.idf,
+            Role::Exact => idf.max(self.params.exact_idf * s.idf),
+            Role::Title => idf,
+        }
+    }
+
     fn saturate(&self, idf: f32, ntf: f32) -> f32 {
         let k1 = self.params.k1;
         idf * ntf * (k1 + 1.0) / (k1 + ntf)
@@ -453,11 +473,7 @@ impl Bm25fWeight {
                 let s = c.stat;
                 ntf[s.word] +=
                     s.weight * c.postings.term_freq() as f32 / self.norm(s, c.norms.fieldnorm(doc));
-                match s.role {
-                    Role::Text(_) => widf[s.word] = widf[s.word].max(s.idf),
-                    Role::Exact | Role::Title if widf[s.word] == 0.0 => widf[s.word] = s.idf,
-                    _ => {}
-                }
+                widf[s.word] = self.word_idf(widf[s.word], s);
                 ended |= c.postings.advance() == TERMINATED;
             }
             if ended {
@@ -500,11 +516,7 @@ impl Bm25fWeight {
                 let len = Self::norms(reader, &mut norms_cache, s.field)?.fieldnorm(doc);
                 let part = s.weight * tf as f32 / self.norm(s, len);
                 ntf += part;
-                match s.role {
-                    Role::Text(_) => word_idf = word_idf.max(s.idf),
-                    Role::Exact | Role::Title if word_idf == 0.0 => word_idf = s.idf,
-                    _ => {}
-                }
+                word_idf = self.word_idf(word_idf, s);
                 let term = s.term.value().as_str().unwrap_or_default().to_string();
                 fields.push(FieldExplain {
                     field: s.role.name(),
