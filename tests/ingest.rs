@@ -195,3 +195,27 @@ fn html_pages_without_an_article_or_too_large_are_reported() {
     assert!(messages[1].contains("links.html") && messages[1].contains("no article found"));
     assert!(!parsed.problems[1].skipped);
 }
+
+/// Regression (issue 9, fuzzing): a `lang` that is not a language tag is ignored and the
+/// language detected from the text, in every format that declares one.
+#[test]
+fn a_garbled_declared_language_falls_back_to_detection() {
+    let body = "Morocco signed a memorandum with Mistral AI on the digital transition, \
+                covering data centres, training and public services in the coming years.";
+    let json = format!(r#"{{"id": "j", "title": "T", "lang": "اعتمدت", "text": "{body}"}}"#);
+    let md = format!("---\ntitle: T\nlang: \"f\u{FFFD}\u{FFFD}\u{FFFD}\"\n---\n{body}\n");
+    let html = format!(
+        "<html lang=\"und\"><head><title>T</title></head><body><p>{body}</p></body></html>"
+    );
+    let dir = temp_tree(&[
+        ("a.json", json.as_bytes()),
+        ("b.md", md.as_bytes()),
+        ("c.html", html.as_bytes()),
+    ]);
+    let parsed = read_paths(&[dir.path().to_path_buf()]);
+    assert!(parsed.problems.is_empty(), "{:?}", parsed.problems);
+    assert_eq!(parsed.articles.len(), 3);
+    for a in &parsed.articles {
+        assert_eq!(a.lang.as_deref(), Some("en"), "{:?}", a.path);
+    }
+}

@@ -5,13 +5,18 @@
 //! reliable, and Arabic script alone is enough to say `ar`.
 
 /// Normalizes a declared language (`en-US`, `fr_FR`, `French`, `ara`) to a lowercase
-/// two-letter code where one is known; returns `None` for empty input.
+/// two-letter code where one is known, else to the tag's primary subtag when it looks like
+/// an ISO 639 code (two or three ASCII letters). Returns `None` for anything else — empty
+/// input, `und` (undetermined), a word or a garbled value in the `lang` field — so that the
+/// caller detects the language from the text instead.
 ///
 /// ```
 /// use gazette::ingest::normalize_lang;
 /// assert_eq!(normalize_lang("fr-FR").as_deref(), Some("fr"));
 /// assert_eq!(normalize_lang("Arabic").as_deref(), Some("ar"));
+/// assert_eq!(normalize_lang("zh-Hant").as_deref(), Some("zh"));
 /// assert_eq!(normalize_lang(" ").as_deref(), None);
+/// assert_eq!(normalize_lang("اعتمدت").as_deref(), None);
 /// ```
 pub fn normalize_lang(declared: &str) -> Option<String> {
     let primary =
@@ -25,7 +30,13 @@ pub fn normalize_lang(declared: &str) -> Option<String> {
         "arabic" | "arabe" | "ara" | "العربية" => "ar",
         "spanish" | "spa" | "español" => "es",
         "german" | "deu" | "ger" => "de",
-        other => return Some(other.chars().take(8).collect()),
+        "und" | "mul" | "zxx" | "mis" => return None,
+        other
+            if (2..=3).contains(&other.len()) && other.bytes().all(|b| b.is_ascii_lowercase()) =>
+        {
+            return Some(other.to_string())
+        }
+        _ => return None,
     };
     Some(code.to_string())
 }
@@ -120,5 +131,25 @@ mod tests {
         assert_eq!(normalize_lang("EN").as_deref(), Some("en"));
         assert_eq!(normalize_lang("ar_MA").as_deref(), Some("ar"));
         assert_eq!(normalize_lang("fre").as_deref(), Some("fr"));
+        assert_eq!(normalize_lang("es-419").as_deref(), Some("es"));
+        assert_eq!(normalize_lang("haw").as_deref(), Some("haw"));
+    }
+
+    /// Regression (issue 9, found by the `ingest_json` and `ingest_markdown` fuzz targets):
+    /// a word or garbled bytes in the `lang` field were kept as the language code (up to
+    /// eight characters: "اعتمدت", "f\u{FFFD}…"), shown on hits and offered as a facet.
+    #[test]
+    fn refuses_values_that_are_not_language_tags() {
+        for bad in [
+            "اعتمدت",
+            "f\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}",
+            "und",
+            "x-klingon",
+            "e",
+            "12",
+            "françaisx",
+        ] {
+            assert_eq!(normalize_lang(bad), None, "{bad:?}");
+        }
     }
 }
