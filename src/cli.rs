@@ -78,6 +78,9 @@ struct ServeArgs {
     /// Time allowed per request, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
+    /// Time a client has to send a request's headers, in seconds (slower: disconnected).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    header_timeout: u64,
     /// Largest request body, in MB.
     #[arg(long, value_name = "MB", default_value_t = 16)]
     max_body: usize,
@@ -528,6 +531,7 @@ fn cmd_serve(dir: &Path, explicit: bool, args: ServeArgs) -> anyhow::Result<Exit
         max_body_bytes: args.max_body * 1024 * 1024,
         max_query_chars: args.max_query_chars,
         request_timeout: Duration::from_secs(args.timeout),
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
         ..ServerConfig::default()
     };
     let server = Server::new(index, config)?;

@@ -314,6 +314,50 @@ fn issue_9_a_slow_client_gets_408_and_others_are_served_meanwhile() {
     server.stop();
 }
 
+// See: issue 9 (a client sending its headers slowly, a slowloris, held its connection for
+// as long as it liked: `axum::serve` set no timer, so hyper's header timeout never fired).
+#[test]
+fn issue_9_a_client_slow_to_send_its_headers_is_disconnected() {
+    let (_dir, index) = writable();
+    let config = ServerConfig { header_timeout: Duration::from_secs(1), ..ServerConfig::default() };
+    let server = Running::start(index, config);
+    let slow: Vec<_> = (0..4)
+        .map(|_| {
+            let base = server.base.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                // Half a request line, then nothing for longer than the header timeout.
+                let answer = raw_exchange(
+                    &base,
+                    b"GET /health HTTP/1.1\r\nHost: x\r\n",
+                    Duration::ZERO,
+                    b"",
+                );
+                (started.elapsed(), answer)
+            })
+        })
+        .collect();
+    // Meanwhile other clients are served.
+    let http = crate::server::http();
+    let r = http.get(format!("{}/health", server.base)).call().unwrap();
+    assert_eq!(r.status(), 200);
+    for t in slow {
+        let (took, answer) = t.join().unwrap();
+        // raw_exchange waits up to 15 s for the server to close.
+        assert!(took < Duration::from_secs(8), "still connected after {took:?}");
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+    // A complete request on a fresh connection is still answered.
+    let ok = raw_exchange(
+        &server.base,
+        b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        Duration::ZERO,
+        b"",
+    );
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    server.stop();
+}
+
 #[test]
 fn the_api_key_never_reaches_the_logs() {
     use std::sync::{Arc, Mutex};

@@ -76,6 +76,10 @@ pub struct ServerConfig {
     pub max_query_chars: usize,
     /// Time allowed for one request (longer: 503 `timeout`).
     pub request_timeout: Duration,
+    /// Time a client has to send a request's line and headers, on a new connection and
+    /// between requests on a kept-alive one; a client slower than that (a slowloris) is
+    /// disconnected. The body has `request_timeout`.
+    pub header_timeout: Duration,
     /// Memory budget of the index writer, in bytes.
     pub writer_heap_bytes: usize,
 }
@@ -89,6 +93,7 @@ impl Default for ServerConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_query_chars: DEFAULT_MAX_QUERY_CHARS,
             request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
             writer_heap_bytes: IndexOptions::default().heap_bytes,
         }
     }
@@ -103,6 +108,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_query_chars", &self.max_query_chars)
             .field("request_timeout", &self.request_timeout)
+            .field("header_timeout", &self.header_timeout)
             .field("writer_heap_bytes", &self.writer_heap_bytes)
             .finish()
     }
@@ -257,7 +263,7 @@ impl Server {
             })
         });
         let app = self.router();
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let served = accept_loop(listener, app, self.state.config().header_timeout, shutdown).await;
         if let Some(task) = reloader {
             task.abort();
         }
@@ -270,6 +276,65 @@ impl Server {
         }
         served
     }
+}
+
+/// Serves HTTP/1.1 connections from `listener` until `shutdown`, then waits for the open
+/// connections to finish their requests.
+///
+/// `axum::serve` would do the same but sets no timer on its connections, so hyper's
+/// header-read timeout never fires: a client that sends its headers a byte at a time holds a
+/// connection and a task for as long as it likes. Here each connection gets a Tokio timer
+/// and `header_timeout`.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin; a
+                    // connection reset before it was accepted is only that connection's.
+                    let per_connection = matches!(
+                        e.kind(),
+                        std::io::ErrorKind::ConnectionAborted
+                            | std::io::ErrorKind::ConnectionReset
+                            | std::io::ErrorKind::ConnectionRefused
+                    );
+                    if !per_connection {
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 impl AppState {
