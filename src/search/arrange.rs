@@ -244,13 +244,14 @@ fn decay(date: Option<i64>, half: time::Duration, now: OffsetDateTime) -> f32 {
 /// fingerprints within `k` bits agree on at least one whole block, so an item is compared
 /// only with the earlier group heads that share a block value with it. The blocks have
 /// near-equal widths (with k = 6: six of 9 bits and one of 10), so each block value holds
-/// a few hundredth of the items; each block's items are bucketed by a counting sort (no
+/// about one in 500 of the items; each block's items are bucketed by a counting sort (no
 /// hashing), in item order.
 pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> {
     let n = fingerprints.len();
     let blocks = (k as usize + 1).min(64);
     let bounds: Vec<usize> = (0..=blocks).map(|b| b * 64 / blocks).collect();
-    // Wide blocks (k ≤ 3) have too many values for a table: fold them to 16 bits. Items
+    // Blocks wider than 16 bits (k ≤ 2) have too many values for a table: fold them to 16
+    // bits. Items
     // that share a folded value are compared like any other; the distance decides.
     let bits = |b: usize| (bounds[b + 1] - bounds[b]).min(16);
     let value = |f: u64, b: usize| -> usize {

@@ -381,20 +381,9 @@ impl NewsIndex {
         let (run_ast, required, excluded) = article_clauses(run_ast);
         let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
         let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
-        let mut groups = searcher
-            .search(&*query, &collector)
-            .map_err(|e| crate::index::damaged(self.dir(), e))?;
-        if req.expand && is_plain_words(&run_ast) {
-            let words = self.expansion(&searcher, &groups, &parts, req)?;
-            if !words.is_empty() {
-                (query, parts) = self.build_query(run_ast, req, words)?;
-                groups = searcher
-                    .search(&*query, &collector)
-                    .map_err(|e| crate::index::damaged(self.dir(), e))?;
-            }
-        }
         // `+word` and `-word` at the top of the query are about the article, not the
         // passage: every required part somewhere in it, no excluded part anywhere.
+        let mut conditions = Vec::new();
         for (sub, keep) in
             required.into_iter().map(|a| (a, true)).chain(excluded.into_iter().map(|a| (a, false)))
         {
@@ -402,7 +391,29 @@ impl NewsIndex {
             let keys = searcher
                 .search(&*q, &collector::ArticleKeys)
                 .map_err(|e| crate::index::damaged(self.dir(), e))?;
-            groups.retain(|key, _| keys.contains(key) == keep);
+            conditions.push((keys, keep));
+        }
+        let on_articles = |mut groups: collector::Groups| {
+            for (keys, keep) in &conditions {
+                groups.retain(|key, _| keys.contains(key) == *keep);
+            }
+            groups
+        };
+        let mut groups = on_articles(
+            searcher
+                .search(&*query, &collector)
+                .map_err(|e| crate::index::damaged(self.dir(), e))?,
+        );
+        if req.expand && is_plain_words(&run_ast) {
+            let words = self.expansion(&searcher, &groups, &parts, req)?;
+            if !words.is_empty() {
+                (query, parts) = self.build_query(run_ast, req, words)?;
+                groups = on_articles(
+                    searcher
+                        .search(&*query, &collector)
+                        .map_err(|e| crate::index::damaged(self.dir(), e))?,
+                );
+            }
         }
         let total_hits = groups.len();
         let facets =
