@@ -631,7 +631,9 @@ fn date_in_url(url: &str) -> Option<String> {
     for (i, p) in parts.iter().enumerate() {
         if num(p, 4) {
             if let (Some(m), Some(d)) = (parts.get(i + 1), parts.get(i + 2)) {
-                let d = &d[..d.len().min(2)];
+                // The day's two digits, possibly followed by a slug (`12-title`); `get`, as the
+                // segment need not be ASCII.
+                let d = d.get(..d.len().min(2)).unwrap_or("");
                 if num(m, 2) && num(d, 2) {
                     if let Some(date) = valid(p, m, d) {
                         return Some(date);
@@ -639,7 +641,7 @@ fn date_in_url(url: &str) -> Option<String> {
                 }
             }
         }
-        let head = &p[..p.len().min(10)];
+        let head = p.get(..p.len().min(10)).unwrap_or("");
         if head.len() == 10 && head.as_bytes()[4] == b'-' && head.as_bytes()[7] == b'-' {
             if let Some(date) = valid(&head[..4], &head[5..7], &head[8..10]) {
                 return Some(date);
@@ -945,6 +947,19 @@ deux lignes.</p><p>Second paragraphe.</p></article><footer>Mentions légales</fo
         assert_eq!(date_in_url("https://x.ma/item/12345678"), None);
         let page = r#"<html><head><link rel="canonical" href="https://x.ma/2025/09/12/m"></head><body><p>x</p></body></html>"#;
         assert_eq!(extract(page).date.as_deref(), Some("2025-09-12"));
+    }
+
+    /// Regression (issue 9, found by the `ingest_compressed` fuzz target): a url whose path
+    /// segment after a year and month, or whose segment itself, is not ASCII made the date
+    /// search slice inside a character and panic.
+    #[test]
+    fn dates_in_non_ascii_urls_do_not_panic() {
+        assert_eq!(date_in_url("https://x.ma/2025/09/1é/x"), None);
+        assert_eq!(date_in_url("https://x.ma/2025/09/12é/x").as_deref(), Some("2025-09-12"));
+        assert_eq!(date_in_url("https://x.ma/aééééééé/x"), None);
+        assert_eq!(date_in_url("https://x.ma/المغرب/2025/09/12").as_deref(), Some("2025-09-12"));
+        let page = "<html><head><link rel=\"canonical\" href=\"https://x.ma/2025/09/1\u{FFFD}/m\"></head><body><p>x</p></body></html>";
+        assert_eq!(extract(page).date, None);
     }
 
     #[test]
