@@ -354,6 +354,27 @@ impl NewsIndex {
         Manifest::load(&self.dir, generation)
     }
 
+    /// Checks every file of the committed segments against its checksum (reading all of
+    /// them). Opening an index checks only the files' footers, so bytes flipped inside
+    /// postings, positions or stored documents go unnoticed until a search reads them, and
+    /// may then give wrong results without an error; this finds them. Fails with
+    /// [`Error::Damaged`] naming the first damaged file (and counting the others).
+    pub fn verify(&self) -> Result<()> {
+        let damaged = self.index.validate_checksum().map_err(|e| damaged(&self.dir, e))?;
+        let mut files: Vec<_> = damaged.into_iter().collect();
+        files.sort();
+        match files.first() {
+            None => Ok(()),
+            Some(first) => Err(Error::Damaged {
+                path: self.dir.join(first),
+                reason: match files.len() {
+                    1 => "its checksum does not match its content".into(),
+                    n => format!("its checksum does not match its content, and {} other files' do not either", n - 1),
+                },
+            }),
+        }
+    }
+
     /// Describes what the index holds at its last commit.
     pub fn status(&self) -> Result<IndexStatus> {
         self.reload()?;
