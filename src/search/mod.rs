@@ -384,10 +384,16 @@ impl NewsIndex {
         // `+word` and `-word` at the top of the query are about the article, not the
         // passage: every required part somewhere in it, no excluded part anywhere.
         let mut conditions = Vec::new();
+        let mut builder = None;
         for (sub, keep) in
             required.into_iter().map(|a| (a, true)).chain(excluded.into_iter().map(|a| (a, false)))
         {
-            let q = QueryBuilder::new(self, req.rank)?.build(sub)?;
+            // One builder (its query parser) for all the conditions.
+            let builder = match &mut builder {
+                Some(b) => b,
+                None => builder.insert(QueryBuilder::new(self, req.rank)?),
+            };
+            let q = builder.build(sub)?;
             let keys = searcher
                 .search(&*q, &collector::ArticleKeys)
                 .map_err(|e| crate::index::damaged(self.dir(), e))?;
