@@ -60,25 +60,7 @@ with open(writes, "w") as f:
 print(f"{len(queries)} queries, 2000 articles to write", file=sys.stderr)
 PY
 
-cat > "$WORK/rotate.lua" <<'LUA'
-local queries = {}
-local n = 0
-init = function(args)
-  for line in io.lines(args[1]) do n = n + 1; queries[n] = line end
-  i = math.random(n)
-end
-request = function()
-  i = i % n + 1
-  return wrk.format("GET", queries[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f requests=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.requests,
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-LUA
+cp bench/rotate.lua "$WORK/rotate.lua"
 
 KEY=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 GAZETTE_API_KEY=$KEY "$BIN" --index "$INDEX" serve --addr "127.0.0.1:$PORT" 2>"$WORK/serve.log" &

@@ -67,25 +67,7 @@ open(out, "w").write("\n".join(queries) + "\n")
 print(f"{len(queries)} queries", file=sys.stderr)
 PY
 
-cat > "$WORK/rotate.lua" <<'LUA'
-local queries = {}
-local n = 0
-init = function(args)
-  for line in io.lines(args[1]) do n = n + 1; queries[n] = line end
-  i = math.random(n)
-end
-request = function()
-  i = i % n + 1
-  return wrk.format("GET", queries[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %.1f %.2f %.2f %d %d %d %d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.requests,
-    e.connect + e.read + e.write, e.timeout, e.status))
-end
-LUA
+cp bench/rotate.lua "$WORK/rotate.lua"
 
 # The writer: every second, post one article (committed before the answer), check that a
 # search finds it, delete the one posted 5 seconds earlier and check that it is gone.
@@ -157,8 +139,11 @@ WRITER=$!
 echo "| minute | requests/s | p50 ms | p99 ms | requests | socket errors | timeouts | non-2xx | RSS MB | posted | deleted | writer errors | not found / not gone |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for m in $(seq "$MINUTES"); do
-  read -r _ RPS P50 P99 REQ SOCK TIMEOUTS STATUS < <(wrk -t2 -c"$CONNECTIONS" -d60s --timeout 10s -s "$WORK/rotate.lua" \
+  read -r _ RPS P50 P99 REQ _ SOCK TIMEOUTS STATUS < <(wrk -t2 -c"$CONNECTIONS" -d60s --timeout 10s -s "$WORK/rotate.lua" \
     "http://127.0.0.1:$PORT" -- "$WORK/queries.txt" | grep '^RESULT')
+  # key=value figures (bench/rotate.lua): keep the values.
+  RPS=${RPS#*=} P50=${P50#*=} P99=${P99#*=} REQ=${REQ#*=}
+  SOCK=${SOCK#*=} TIMEOUTS=${TIMEOUTS#*=} STATUS=${STATUS#*=}
   read -r POSTED DELETED WERR MISSING < "$WORK/writer.count"
   echo "| $m | $RPS | $P50 | $P99 | $REQ | $SOCK | $TIMEOUTS | $STATUS | $(rss) | $POSTED | $DELETED | $WERR | $MISSING |"
 done
