@@ -3,8 +3,11 @@
 //! passes, each query's median kept, then percentiles over the set.
 //!
 //! ```sh
-//! cargo run --release --example query_latency -- INDEX QUERIES [--expand] [--explain]
+//! cargo run --release --example query_latency -- INDEX QUERIES [--expand] [--explain] [--rank SPEC]
 //! ```
+//!
+//! `--rank SPEC` sets ranking parameters as `gazette search --rank` does (e.g.
+//! `proximity=0`, to measure what a part of the ranking costs with the same build).
 //!
 //! Prints one JSON line: `{"queries", "p50_ms", "p95_ms", "p99_ms", "mean_ms"}`. Used by
 //! `bench/latency.sh`, which runs it against the ranking of another commit in the same run.
@@ -16,9 +19,15 @@ use gazette::{NewsIndex, SearchRequest};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(dir), Some(queries)) = (args.first(), args.get(1)) else {
-        return Err("usage: query_latency INDEX QUERIES [--expand] [--explain]".into());
+        return Err(
+            "usage: query_latency INDEX QUERIES [--expand] [--explain] [--rank SPEC]".into()
+        );
     };
     let flag = |name: &str| args.iter().any(|a| a == name);
+    let rank: gazette::search::RankParams = match args.iter().position(|a| a == "--rank") {
+        Some(at) => args.get(at + 1).ok_or("--rank needs a value")?.parse()?,
+        None => gazette::search::RankParams::default(),
+    };
     let index = NewsIndex::open(dir.as_ref())?;
     let queries: Vec<String> = std::fs::read_to_string(queries)?
         .lines()
@@ -28,6 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let request = |q: &str| {
         let mut req = SearchRequest::new(q);
+        req.rank = rank;
         // `expand` and `explain` exist from issue 6 on; an older library has neither.
         apply_flags(&mut req, flag("--expand"), flag("--explain"));
         req

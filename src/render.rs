@@ -166,10 +166,15 @@ fn explain<W: Write>(
     );
     writeln!(w, "   {}", paint(&line))?;
     if let Some(words) = &e.words {
+        let sum = words.score / words.coordination.max(f32::MIN_POSITIVE);
+        let near = if words.proximity > 0.0 {
+            format!(" (proximity {:.3} of it)", words.proximity)
+        } else {
+            String::new()
+        };
         let line = format!(
-            "passage {}: words {:.3} × coordination {:.3} ({} of {} words){}",
+            "passage {}: words {sum:.3}{near} × coordination {:.3} ({} of {} words){}",
             e.passage + 1,
-            words.score / words.coordination.max(f32::MIN_POSITIVE),
             words.coordination,
             words.matched,
             words.of,

@@ -1,7 +1,7 @@
 //! Search on the shipped corpus: ranking, passages and highlights, against golden files.
 
 use gazette::render::{self, TextOptions};
-use gazette::{Error, SearchRequest};
+use gazette::{index_paths, Error, IndexOptions, NewsIndex, SearchRequest};
 
 use crate::util::corpus_index;
 
@@ -260,4 +260,35 @@ fn required_and_excluded_clauses_are_about_the_article() {
         "required_and_excluded",
         golden("+Morocco +\"personal data\" -\"data protection\"", 5)
     );
+}
+
+/// The proximity bonus: of two articles with the same words, as often, in passages of the
+/// same length, the one where the query's words stand next to each other ranks first; with
+/// the bonus off (`proximity=0`) they score the same.
+#[test]
+fn query_words_near_each_other_rank_first() {
+    let filler = "the ministry published a long report on many other questions of the year";
+    let near = format!("Ministry notes\n\nThe council adopted data protection rules. {filler}.\n");
+    let far = format!("Council notes\n\nThe council adopted data rules. {filler} protection.\n");
+    let dir = crate::util::temp_tree(&[("near.txt", near.as_bytes()), ("far.txt", far.as_bytes())]);
+    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
+    let opts = IndexOptions { threads: 1, ..IndexOptions::default() };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    let search = |rank: &str| {
+        let mut req = SearchRequest::new("data protection");
+        req.collapse = false;
+        req.explain = true;
+        req.rank = rank.parse().unwrap();
+        index.search(&req).unwrap()
+    };
+    let on = search("");
+    assert_eq!(on.hits.len(), 2);
+    let path = on.hits[0].path.as_deref().unwrap_or_default();
+    assert!(path.ends_with("near.txt"), "{path}");
+    assert!(on.hits[0].score > on.hits[1].score);
+    let prox = |h: &gazette::Hit| h.explain.as_ref().unwrap().words.as_ref().unwrap().proximity;
+    assert!(prox(&on.hits[0]) > 0.0 && prox(&on.hits[0]) > 10.0 * prox(&on.hits[1]));
+    let off = search("proximity=0");
+    assert!((off.hits[0].score - off.hits[1].score).abs() < 1e-4, "{:?}", off.hits);
+    assert!(off.hits.iter().all(|h| prox(h) == 0.0));
 }

@@ -19,8 +19,24 @@
 //! The idf is the stemmed term's, over the passages of that language (statistics per
 //! language: a French word is rare or common among French passages); average lengths are
 //! per field over the passages that have it. A passage's score is the sum over the query's
-//! words, times a coordination factor `(matched / words) ^ coordination` that prefers
-//! passages with all the words without dropping those that miss one.
+//! words, plus the proximity bonus below, times a coordination factor
+//! `(matched / words) ^ coordination` that prefers passages with all the words without
+//! dropping those that miss one.
+//!
+//! Tantivy's BM25 has no notion of where the words stand. A passage where the query's words
+//! are close together gets a proximity bonus (Büttcher, Clarke and Lushman, "Term
+//! Proximity Scoring for Ad-Hoc Retrieval on Very Large Text Collections", SIGIR 2006): the
+//! occurrences of the query's own words in the passage's text field, in position order;
+//! each neighbouring pair of two different words `a`, `b` at distance `d` adds
+//! `idf_b / d²` to `a`'s accumulator and `idf_a / d²` to `b`'s; each word's accumulator is
+//! saturated like a term frequency:
+//!
+//! ```text
+//! bonus = proximity · Σ_words min(1, idf) · acc · (k1 + 1) / (acc + k1 · n_text)
+//! ```
+//!
+//! and added to the passage's score, before coordination. Only passages that match two of
+//! the query's words read positions.
 //!
 //! [`Bm25fQuery`] is a Tantivy [`Query`]: it combines with filters, phrases and the rest of
 //! the query syntax in a `BooleanQuery`. Its scorer reads each term's postings once per
@@ -55,6 +71,9 @@ pub struct RankParams {
     /// stripping pool forms). 0: the stem's idf alone, the exact form's only where no stem
     /// matches.
     pub exact_idf: f32,
+    /// Weight of the proximity bonus for query words near each other in a passage (see the
+    /// module docs); 0 turns it off.
+    pub proximity: f32,
     /// Exponent of the coordination factor `(matched words / query words)`.
     pub coordination: f32,
     /// Share of the second-best passage added to the best passage's score.
@@ -78,6 +97,7 @@ impl Default for RankParams {
             exact: 1.0,
             title: 1.0,
             exact_idf: 0.8,
+            proximity: 0.5,
             coordination: 0.0,
             second_passage: 0.25,
             fb_docs: 10.0,
@@ -91,8 +111,8 @@ impl std::str::FromStr for RankParams {
     type Err = String;
 
     /// Parses `name=value` pairs separated by commas over the defaults, e.g.
-    /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `coordination`,
-    /// `second_passage`.
+    /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `exact_idf`,
+    /// `proximity`, `coordination`, `second_passage`, `fb_docs`, `fb_terms`, `fb_original`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut p = RankParams::default();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -111,6 +131,7 @@ impl std::str::FromStr for RankParams {
                 "exact" => &mut p.exact,
                 "title" => &mut p.title,
                 "exact_idf" => &mut p.exact_idf,
+                "proximity" => &mut p.proximity,
                 "coordination" => &mut p.coordination,
                 "second_passage" => &mut p.second_passage,
                 "fb_docs" => &mut p.fb_docs,
@@ -119,8 +140,8 @@ impl std::str::FromStr for RankParams {
                 other => {
                     return Err(format!(
                         "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
-                         exact_idf, coordination, second_passage, fb_docs, fb_terms, \
-                         fb_original)"
+                         exact_idf, proximity, coordination, second_passage, fb_docs, \
+                         fb_terms, fb_original)"
                     ))
                 }
             };
@@ -345,10 +366,12 @@ pub struct WordsExplain {
     pub matched: usize,
     /// Words of the query (those with a term in some field; expansion terms aside).
     pub of: usize,
+    /// The proximity bonus: the query's words near each other in the passage.
+    pub proximity: f32,
     /// The coordination factor applied to the sum: `(matched / of) ^ coordination`.
     pub coordination: f32,
-    /// The passage's score from these words: the sum of the words' scores times
-    /// `coordination`.
+    /// The passage's score from these words: the sum of the words' scores and the proximity
+    /// bonus, times `coordination`.
     pub score: f32,
 }
 
@@ -446,67 +469,126 @@ impl Bm25fWeight {
             stat: &'a TermStat,
             postings: SegmentPostings,
             norms: FieldNormReader,
+            /// Whether the postings carry positions (for the proximity bonus).
+            positions: bool,
         }
         let mut norms_cache = Vec::new();
         let mut cursors: Vec<Cursor<'_>> = Vec::new();
         // In the order of `stats`, so each word's parts add up in the same order as in
         // `parts` (the explanation gives the same floats).
         for s in &self.stats {
+            let positions = self.wants_positions(s);
+            let record = if positions {
+                IndexRecordOption::WithFreqsAndPositions
+            } else {
+                IndexRecordOption::WithFreqs
+            };
             let inverted = reader.inverted_index(s.field)?;
-            let Some(postings) = inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
-            else {
+            let Some(postings) = inverted.read_postings(&s.term, record)? else {
                 continue;
             };
             if postings.doc() == TERMINATED {
                 continue;
             }
             let norms = Self::norms(reader, &mut norms_cache, s.field)?.clone();
-            cursors.push(Cursor { stat: s, postings, norms });
+            cursors.push(Cursor { stat: s, postings, norms, positions });
         }
         let words = self.words.len();
         let (mut ntf, mut widf) = (vec![0.0f32; words], vec![0.0f32; words]);
+        let mut near = Near::new(words);
         let mut out = Vec::new();
         while !cursors.is_empty() {
             let doc = cursors.iter().map(|c| c.postings.doc()).min().unwrap_or(TERMINATED);
-            let mut ended = false;
-            for c in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
+            for c in cursors.iter().filter(|c| c.postings.doc() == doc) {
                 let s = c.stat;
                 ntf[s.word] +=
                     s.weight * c.postings.term_freq() as f32 / self.norm(s, c.norms.fieldnorm(doc));
                 widf[s.word] = self.word_idf(widf[s.word], s);
+            }
+            let matched = (0..words).filter(|w| self.own[*w] && ntf[*w] > 0.0).count();
+            let mut proximity = 0.0;
+            if matched >= 2 && self.params.proximity > 0.0 {
+                near.clear();
+                for c in cursors.iter_mut().filter(|c| c.positions && c.postings.doc() == doc) {
+                    near.add(&mut c.postings, c.stat.word);
+                    near.norm = self.norm(c.stat, c.norms.fieldnorm(doc));
+                }
+                proximity = self.proximity(&mut near, &widf);
+            }
+            let mut ended = false;
+            for c in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
                 ended |= c.postings.advance() == TERMINATED;
             }
             if ended {
                 cursors.retain(|c| c.postings.doc() != TERMINATED);
             }
-            let (mut score, mut matched) = (0.0f32, 0usize);
+            let mut score = 0.0f32;
             for w in 0..words {
                 if ntf[w] == 0.0 {
                     continue;
-                }
-                if self.own[w] {
-                    matched += 1;
                 }
                 score += self.word_weights[w] * self.saturate(widf[w], ntf[w]);
                 ntf[w] = 0.0;
                 widf[w] = 0.0;
             }
-            out.push((doc, score * self.coordination(matched)));
+            out.push((doc, (score + proximity) * self.coordination(matched)));
         }
         Ok(out)
+    }
+
+    /// Whether the proximity bonus reads this term's positions: the stemmed text fields
+    /// (every passage has one, and phrases need their positions anyway), for the query's own
+    /// words, when the query has two of them.
+    fn wants_positions(&self, s: &TermStat) -> bool {
+        self.params.proximity > 0.0
+            && self.own_words >= 2
+            && self.own[s.word]
+            && matches!(s.role, Role::Text(_))
+    }
+
+    /// The proximity bonus of a passage whose occurrences of the query's own words are in
+    /// `near`, the words' idfs on the passage in `idf` (see the module docs).
+    fn proximity(&self, near: &mut Near, idf: &[f32]) -> f32 {
+        near.occurrences.sort_unstable();
+        near.acc.iter_mut().for_each(|a| *a = 0.0);
+        for pair in near.occurrences.windows(2) {
+            let ((p0, w0), (p1, w1)) = (pair[0], pair[1]);
+            if w0 == w1 || p1 == p0 {
+                continue;
+            }
+            let d = (p1 - p0) as f32;
+            near.acc[w0] += idf[w1] / (d * d);
+            near.acc[w1] += idf[w0] / (d * d);
+        }
+        let k1 = self.params.k1;
+        let k = k1 * near.norm;
+        let bonus: f32 = near
+            .acc
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a > 0.0)
+            .map(|(w, a)| self.word_weights[w] * idf[w].min(1.0) * a * (k1 + 1.0) / (a + k))
+            .sum();
+        self.params.proximity * bonus
     }
 
     fn parts(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<WordsExplain>> {
         let mut words = Vec::new();
         let mut norms_cache = Vec::new();
+        let mut near = Near::new(self.words.len());
+        let mut idfs = vec![0.0f32; self.words.len()];
         for (w, text) in self.words.iter().enumerate() {
             let mut fields = Vec::new();
             let (mut ntf, mut word_idf) = (0.0f32, 0.0f32);
             for s in self.stats.iter().filter(|s| s.word == w) {
+                let positions = self.wants_positions(s);
+                let record = if positions {
+                    IndexRecordOption::WithFreqsAndPositions
+                } else {
+                    IndexRecordOption::WithFreqs
+                };
                 let inverted = reader.inverted_index(s.field)?;
-                let Some(mut postings) =
-                    inverted.read_postings(&s.term, IndexRecordOption::WithFreqs)?
-                else {
+                let Some(mut postings) = inverted.read_postings(&s.term, record)? else {
                     continue;
                 };
                 if postings.doc() > doc || postings.seek(doc) != doc {
@@ -517,6 +599,10 @@ impl Bm25fWeight {
                 let part = s.weight * tf as f32 / self.norm(s, len);
                 ntf += part;
                 word_idf = self.word_idf(word_idf, s);
+                if positions {
+                    near.add(&mut postings, w);
+                    near.norm = self.norm(s, len);
+                }
                 let term = s.term.value().as_str().unwrap_or_default().to_string();
                 fields.push(FieldExplain {
                     field: s.role.name(),
@@ -528,6 +614,7 @@ impl Bm25fWeight {
                     part,
                 });
             }
+            idfs[w] = word_idf;
             if !fields.is_empty() {
                 words.push(WordExplain {
                     word: text.clone(),
@@ -544,9 +631,21 @@ impl Bm25fWeight {
             return Ok(None);
         }
         let matched = words.iter().filter(|w| !w.expansion).count();
+        let proximity = if matched >= 2 && self.params.proximity > 0.0 {
+            self.proximity(&mut near, &idfs)
+        } else {
+            0.0
+        };
         let coordination = self.coordination(matched);
-        let score = words.iter().map(|w| w.score).sum::<f32>() * coordination;
-        Ok(Some(WordsExplain { matched, of: self.own_words, coordination, score, words }))
+        let score = (words.iter().map(|w| w.score).sum::<f32>() + proximity) * coordination;
+        Ok(Some(WordsExplain {
+            matched,
+            of: self.own_words,
+            proximity,
+            coordination,
+            score,
+            words,
+        }))
     }
 }
 
@@ -573,8 +672,36 @@ impl Weight for Bm25fWeight {
             }
             e.add_detail(we);
         }
+        e.add_const("proximity", parts.proximity);
         e.add_const("coordination", parts.coordination);
         Ok(e)
+    }
+}
+
+/// The occurrences of a query's words in one passage, for the proximity bonus.
+struct Near {
+    /// (position, word), in no order until [`Bm25fWeight::proximity`] sorts them.
+    occurrences: Vec<(u32, usize)>,
+    /// Per word: the proximity accumulated from its neighbours.
+    acc: Vec<f32>,
+    /// The passage text field's length normalization.
+    norm: f32,
+    buf: Vec<u32>,
+}
+
+impl Near {
+    fn new(words: usize) -> Near {
+        Near { occurrences: Vec::new(), acc: vec![0.0; words], norm: 1.0, buf: Vec::new() }
+    }
+
+    fn clear(&mut self) {
+        self.occurrences.clear();
+        self.norm = 1.0;
+    }
+
+    fn add(&mut self, postings: &mut SegmentPostings, word: usize) {
+        postings.positions(&mut self.buf);
+        self.occurrences.extend(self.buf.iter().map(|p| (*p, word)));
     }
 }
 
@@ -630,6 +757,43 @@ mod tests {
         assert!(idf(1, 100) > idf(10, 100));
         assert!(idf(100, 100) > 0.0);
         assert!(idf(5, 0) > 0.0, "a df above n (stale statistics) stays finite");
+    }
+
+    fn weight(words: usize, params: RankParams) -> Bm25fWeight {
+        Bm25fWeight {
+            stats: Vec::new(),
+            words: (0..words).map(|w| format!("w{w}")).collect(),
+            word_weights: vec![1.0; words],
+            own: vec![true; words],
+            own_words: words,
+            params,
+        }
+    }
+
+    /// The bonus by hand: `a b` adjacent (d = 1), `c` 4 positions after `b`, `a` again
+    /// next to the first `a` (same word: no pair); idfs 2, 3, 0.5.
+    #[test]
+    fn proximity_bonus_follows_the_formula() {
+        let params = RankParams { proximity: 0.5, k1: 1.2, ..RankParams::default() };
+        let w = weight(3, params);
+        let mut near = Near::new(3);
+        near.occurrences = vec![(5, 2), (0, 0), (1, 1), (9, 0)];
+        near.norm = 1.5;
+        let idf = [2.0, 3.0, 0.5];
+        // Sorted: a@0 b@1 c@5 a@9. Pairs: (a,b) d=1, (b,c) d=4, (c,a) d=4.
+        let acc = [3.0 + 0.5 / 16.0, 2.0 + 0.5 / 16.0, 3.0 / 16.0 + 2.0 / 16.0];
+        let k = 1.2 * 1.5;
+        let sat = |a: f32| a * 2.2 / (a + k);
+        let expected = 0.5 * (sat(acc[0]) + sat(acc[1]) + 0.5 * sat(acc[2]));
+        let got = w.proximity(&mut near, &idf);
+        assert!((got - expected).abs() < 1e-5, "{got} vs {expected}");
+        // Farther apart, less; off, nothing.
+        let mut far = Near::new(3);
+        far.occurrences = vec![(0, 0), (40, 1)];
+        far.norm = 1.5;
+        assert!(w.proximity(&mut far, &idf) < got / 100.0);
+        let off = weight(3, RankParams { proximity: 0.0, ..params });
+        assert_eq!(off.proximity(&mut near, &idf), 0.0);
     }
 
     #[test]
