@@ -548,9 +548,11 @@ fn cmd_serve(dir: &Path, explicit: bool, args: ServeArgs) -> anyhow::Result<Exit
             .await
             .with_context(|| format!("listening on {}", args.addr))?;
         let addr = listener.local_addr()?;
+        // Handlers first: a signal right after the announcement must stop the server.
+        let shutdown = gazette::server::shutdown_signal();
         let mode = if writable { "read-write" } else { "read-only" };
         eprintln!("gazette: serving {} ({mode}) on http://{addr}/ (Ctrl-C stops)", dir.display());
-        server.serve(listener, gazette::server::shutdown_signal()).await?;
+        server.serve(listener, shutdown).await?;
         eprintln!("gazette: stopped");
         anyhow::Ok(())
     })?;

@@ -644,3 +644,19 @@ fn issue_9_status_verify_names_a_file_with_flipped_bytes() {
     }
     assert!(checked >= 4, "only {checked} segment files checked");
 }
+
+/// Regression: `shutdown_signal` installed its handlers only when first polled, so a SIGTERM
+/// between `gazette serve`'s announcement and its accept loop's first look at the future
+/// (widened when the first connection is accepted at once) killed the server, pending writes
+/// and all, instead of stopping it (seen as a flaky
+/// `a_serve_stopped_by_a_signal_commits_pending_writes…` on a loaded machine). Here the
+/// signal comes before the future is ever polled: with the old code it killed this test
+/// process.
+#[cfg(all(unix, feature = "server"))]
+#[tokio::test]
+async fn the_shutdown_signal_is_caught_from_the_moment_it_is_created() {
+    let shutdown = gazette::server::shutdown_signal();
+    let me = std::process::id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &me]).status().unwrap().success());
+    tokio::time::timeout(Duration::from_secs(10), shutdown).await.expect("SIGTERM was caught");
+}

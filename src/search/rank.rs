@@ -458,24 +458,11 @@ impl Bm25fWeight {
         Ok(&cache[at].1)
     }
 
-    /// Scores every passage of the segment that matches a word, in document order.
-    ///
-    /// Document at a time: the postings of all the terms advance together, and each
-    /// passage's score is complete when the cursors leave it. Memory is per term and per
-    /// word, not per document of the segment (dense arrays of `max_doc` entries cost a
-    /// page fault per 4 KiB on a fresh process, and a sort of the documents touched).
-    fn score_segment(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-        struct Cursor<'a> {
-            stat: &'a TermStat,
-            postings: SegmentPostings,
-            norms: FieldNormReader,
-            /// Whether the postings carry positions (for the proximity bonus).
-            positions: bool,
-        }
+    /// The postings of every term of the query that the segment holds, in the order of
+    /// `stats` (so each word's parts add up in the same order wherever a passage is scored).
+    fn cursors(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Cursor<'_>>> {
         let mut norms_cache = Vec::new();
-        let mut cursors: Vec<Cursor<'_>> = Vec::new();
-        // In the order of `stats`, so each word's parts add up in the same order as in
-        // `parts` (the explanation gives the same floats).
+        let mut cursors = Vec::new();
         for s in &self.stats {
             let positions = self.wants_positions(s);
             let record = if positions {
@@ -493,28 +480,22 @@ impl Bm25fWeight {
             let norms = Self::norms(reader, &mut norms_cache, s.field)?.clone();
             cursors.push(Cursor { stat: s, postings, norms, positions });
         }
-        let words = self.words.len();
-        let (mut ntf, mut widf) = (vec![0.0f32; words], vec![0.0f32; words]);
-        let mut near = Near::new(words);
+        Ok(cursors)
+    }
+
+    /// Scores every passage of the segment that matches a word, in document order.
+    ///
+    /// Document at a time: the postings of all the terms advance together, and each
+    /// passage's score is complete when the cursors leave it. Memory is per term and per
+    /// word, not per document of the segment (dense arrays of `max_doc` entries cost a
+    /// page fault per 4 KiB on a fresh process, and a sort of the documents touched).
+    fn score_segment(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
+        let mut cursors = self.cursors(reader)?;
+        let mut acc = Acc::new(self.words.len());
         let mut out = Vec::new();
         while !cursors.is_empty() {
             let doc = cursors.iter().map(|c| c.postings.doc()).min().unwrap_or(TERMINATED);
-            for c in cursors.iter().filter(|c| c.postings.doc() == doc) {
-                let s = c.stat;
-                ntf[s.word] +=
-                    s.weight * c.postings.term_freq() as f32 / self.norm(s, c.norms.fieldnorm(doc));
-                widf[s.word] = self.word_idf(widf[s.word], s);
-            }
-            let matched = (0..words).filter(|w| self.own[*w] && ntf[*w] > 0.0).count();
-            let mut proximity = 0.0;
-            if matched >= 2 && self.params.proximity > 0.0 {
-                near.clear();
-                for c in cursors.iter_mut().filter(|c| c.positions && c.postings.doc() == doc) {
-                    near.add(&mut c.postings, c.stat.word);
-                    near.norm = self.norm(c.stat, c.norms.fieldnorm(doc));
-                }
-                proximity = self.proximity(&mut near, &widf);
-            }
+            let scored = self.score_passage(&mut cursors, doc, &mut acc, None);
             let mut ended = false;
             for c in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
                 ended |= c.postings.advance() == TERMINATED;
@@ -522,18 +503,56 @@ impl Bm25fWeight {
             if ended {
                 cursors.retain(|c| c.postings.doc() != TERMINATED);
             }
-            let mut score = 0.0f32;
-            for w in 0..words {
-                if ntf[w] == 0.0 {
-                    continue;
-                }
-                score += self.word_weights[w] * self.saturate(widf[w], ntf[w]);
-                ntf[w] = 0.0;
-                widf[w] = 0.0;
-            }
-            out.push((doc, (score + proximity) * self.coordination(matched)));
+            out.push((doc, scored.score));
         }
         Ok(out)
+    }
+
+    /// Scores passage `doc` from the cursors that stand on it (the others are skipped),
+    /// leaving each word's combined term frequency and idf in `acc`; with `fields`, also
+    /// each field's part, per word.
+    fn score_passage(
+        &self,
+        cursors: &mut [Cursor<'_>],
+        doc: DocId,
+        acc: &mut Acc,
+        mut fields: Option<&mut Vec<(usize, FieldExplain)>>,
+    ) -> Scored {
+        acc.ntf.iter_mut().for_each(|x| *x = 0.0);
+        acc.idf.iter_mut().for_each(|x| *x = 0.0);
+        for c in cursors.iter().filter(|c| c.postings.doc() == doc) {
+            let s = c.stat;
+            let (tf, len) = (c.postings.term_freq(), c.norms.fieldnorm(doc));
+            let part = s.weight * tf as f32 / self.norm(s, len);
+            acc.ntf[s.word] += part;
+            acc.idf[s.word] = self.word_idf(acc.idf[s.word], s);
+            if let Some(fields) = fields.as_deref_mut() {
+                let term = s.term.value().as_str().unwrap_or_default().to_string();
+                let (field, avg_len, weight) = (s.role.name(), s.avg_len, s.weight);
+                fields.push((s.word, FieldExplain { field, term, tf, len, avg_len, weight, part }));
+            }
+        }
+        let words = self.words.len();
+        let matched = (0..words).filter(|w| self.own[*w] && acc.ntf[*w] > 0.0).count();
+        let mut proximity = 0.0;
+        if matched >= 2 && self.params.proximity > 0.0 {
+            acc.near.clear();
+            for c in cursors.iter_mut().filter(|c| c.positions && c.postings.doc() == doc) {
+                acc.near.add(&mut c.postings, c.stat.word);
+                acc.near.norm = self.norm(c.stat, c.norms.fieldnorm(doc));
+            }
+            proximity = self.proximity(&mut acc.near, &acc.idf);
+        }
+        let mut words_score = 0.0f32;
+        for w in (0..words).filter(|w| acc.ntf[*w] > 0.0) {
+            words_score += self.word_score(w, acc.idf[w], acc.ntf[w]);
+        }
+        let coordination = self.coordination(matched);
+        Scored { score: (words_score + proximity) * coordination, matched, proximity, coordination }
+    }
+
+    fn word_score(&self, w: usize, idf: f32, ntf: f32) -> f32 {
+        self.word_weights[w] * self.saturate(idf, ntf)
     }
 
     /// Whether the proximity bonus reads this term's positions: the stemmed text fields
@@ -572,81 +591,79 @@ impl Bm25fWeight {
         self.params.proximity * bonus
     }
 
+    /// One passage's score taken apart: the same computation as [`Self::score_segment`]'s,
+    /// with each field's part kept.
     fn parts(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Option<WordsExplain>> {
+        let mut cursors = self.cursors(reader)?;
+        for c in &mut cursors {
+            if c.postings.doc() < doc {
+                c.postings.seek(doc);
+            }
+        }
+        let mut acc = Acc::new(self.words.len());
+        let mut fields = Vec::new();
+        let scored = self.score_passage(&mut cursors, doc, &mut acc, Some(&mut fields));
         let mut words = Vec::new();
-        let mut norms_cache = Vec::new();
-        let mut near = Near::new(self.words.len());
-        let mut idfs = vec![0.0f32; self.words.len()];
         for (w, text) in self.words.iter().enumerate() {
-            let mut fields = Vec::new();
-            let (mut ntf, mut word_idf) = (0.0f32, 0.0f32);
-            for s in self.stats.iter().filter(|s| s.word == w) {
-                let positions = self.wants_positions(s);
-                let record = if positions {
-                    IndexRecordOption::WithFreqsAndPositions
-                } else {
-                    IndexRecordOption::WithFreqs
-                };
-                let inverted = reader.inverted_index(s.field)?;
-                let Some(mut postings) = inverted.read_postings(&s.term, record)? else {
-                    continue;
-                };
-                if postings.doc() > doc || postings.seek(doc) != doc {
-                    continue;
-                }
-                let tf = postings.term_freq();
-                let len = Self::norms(reader, &mut norms_cache, s.field)?.fieldnorm(doc);
-                let part = s.weight * tf as f32 / self.norm(s, len);
-                ntf += part;
-                word_idf = self.word_idf(word_idf, s);
-                if positions {
-                    near.add(&mut postings, w);
-                    near.norm = self.norm(s, len);
-                }
-                let term = s.term.value().as_str().unwrap_or_default().to_string();
-                fields.push(FieldExplain {
-                    field: s.role.name(),
-                    term,
-                    tf,
-                    len,
-                    avg_len: s.avg_len,
-                    weight: s.weight,
-                    part,
-                });
+            let word_fields: Vec<FieldExplain> =
+                fields.iter().filter(|(fw, _)| *fw == w).map(|(_, f)| f.clone()).collect();
+            if word_fields.is_empty() {
+                continue;
             }
-            idfs[w] = word_idf;
-            if !fields.is_empty() {
-                words.push(WordExplain {
-                    word: text.clone(),
-                    expansion: !self.own[w],
-                    weight: self.word_weights[w],
-                    idf: word_idf,
-                    tf: ntf,
-                    score: self.word_weights[w] * self.saturate(word_idf, ntf),
-                    fields,
-                });
-            }
+            words.push(WordExplain {
+                word: text.clone(),
+                expansion: !self.own[w],
+                weight: self.word_weights[w],
+                idf: acc.idf[w],
+                tf: acc.ntf[w],
+                score: self.word_score(w, acc.idf[w], acc.ntf[w]),
+                fields: word_fields,
+            });
         }
         if words.is_empty() {
             return Ok(None);
         }
-        let matched = words.iter().filter(|w| !w.expansion).count();
-        let proximity = if matched >= 2 && self.params.proximity > 0.0 {
-            self.proximity(&mut near, &idfs)
-        } else {
-            0.0
-        };
-        let coordination = self.coordination(matched);
-        let score = (words.iter().map(|w| w.score).sum::<f32>() + proximity) * coordination;
         Ok(Some(WordsExplain {
-            matched,
+            matched: scored.matched,
             of: self.own_words,
-            proximity,
-            coordination,
-            score,
+            proximity: scored.proximity,
+            coordination: scored.coordination,
+            score: scored.score,
             words,
         }))
     }
+}
+
+/// One term's postings in a segment, with what scoring a passage needs from them.
+struct Cursor<'a> {
+    stat: &'a TermStat,
+    postings: SegmentPostings,
+    norms: FieldNormReader,
+    /// Whether the postings carry positions (for the proximity bonus).
+    positions: bool,
+}
+
+/// Per-word accumulators for scoring one passage, reused from passage to passage.
+struct Acc {
+    /// Combined, length-normalized term frequency `tf~`.
+    ntf: Vec<f32>,
+    /// The word's idf on the passage (see [`Bm25fWeight::word_idf`]).
+    idf: Vec<f32>,
+    near: Near,
+}
+
+impl Acc {
+    fn new(words: usize) -> Acc {
+        Acc { ntf: vec![0.0; words], idf: vec![0.0; words], near: Near::new(words) }
+    }
+}
+
+/// A passage's score and its parts.
+struct Scored {
+    score: f32,
+    matched: usize,
+    proximity: f32,
+    coordination: f32,
 }
 
 impl Weight for Bm25fWeight {

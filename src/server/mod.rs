@@ -352,27 +352,50 @@ impl AppState {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM: the shutdown signal of `gazette serve`.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C (SIGINT) or SIGTERM: the shutdown signal of `gazette serve`.
+///
+/// The handlers are installed when this is called, not when the future is first polled: a
+/// signal that arrives before the server's loop first looks at the future (right after
+/// start-up, or while it accepts its first connections) still stops the server gracefully
+/// rather than killing the process with its pending writes. Call it from within a Tokio
+/// runtime, before announcing that the server is up (outside one, the handlers are
+/// installed when the future is first polled).
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    let installed = tokio::runtime::Handle::try_current().is_ok().then(install_handlers);
+    async move {
+        #[cfg(unix)]
+        {
+            let (int, term) = installed.unwrap_or_else(install_handlers);
+            tokio::select! {
+                () = received(int) => {},
+                () = received(term) => {},
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        tracing::info!("shutting down: finishing in-flight requests");
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// SIGINT's and SIGTERM's handlers (`None` where one could not be installed). Needs a Tokio
+/// runtime.
+#[cfg(unix)]
+fn install_handlers() -> (Option<tokio::signal::unix::Signal>, Option<tokio::signal::unix::Signal>)
+{
+    use tokio::signal::unix::{signal, SignalKind};
+    (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+}
+
+/// Completes when `signal` arrives; never, if its handler could not be installed.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
