@@ -3,14 +3,14 @@
 #
 #   bench/latency.sh OLD_RELEASE_DIR [CORPUS…]
 #
-# OLD_RELEASE_DIR holds `gazette` and `examples/query_latency` built from the other commit,
-# e.g. for main:
-#   git archive main | tar -x -C /tmp/old && cp examples/query_latency.rs /tmp/old/examples/
-#   (add its [[example]] to /tmp/old/Cargo.toml; an older library has no `expand`/`explain`:
-#   make `apply_flags` a no-op) && cd /tmp/old && cargo build --release --example query_latency
-# Each build indexes the corpus itself (index formats differ), then
-# `examples/query_latency` runs ../shared/anchors/queries/<corpus>.txt (warm-up pass, three
-# timed passes, per-query median; 10 hits with 2 highlighted passages each, one thread).
+# OLD_RELEASE_DIR holds `gazette` and `examples/latency` built from the other commit, e.g.
+# for main:
+#   git archive main | tar -x -C /tmp/old && cd /tmp/old && cargo build --release --example latency
+# (a commit without examples/latency.rs: copy this one in, add its [[example]] to Cargo.toml,
+# and drop the options its library lacks). Each build indexes the corpus itself (index
+# formats differ), then `examples/latency --passages 2` runs
+# ../shared/anchors/queries/<corpus>.txt (warm-up pass, three timed passes, per-query median;
+# 10 hits with 2 highlighted passages each, as `gazette search` shows them; one thread).
 # Default corpora: news-reuters21578 policy-un-general-debates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,12 +34,12 @@ for c in "${corpora[@]}"; do
   done
   for variant in old new new-expand new-explain; do
     case $variant in
-      old) bin="$old/examples/query_latency"; idx="$work/$c-old"; flags=() ;;
-      new) bin="$new/examples/query_latency"; idx="$work/$c-new"; flags=() ;;
-      new-expand) bin="$new/examples/query_latency"; idx="$work/$c-new"; flags=(--expand) ;;
-      new-explain) bin="$new/examples/query_latency"; idx="$work/$c-new"; flags=(--explain) ;;
+      old) bin="$old/examples/latency"; idx="$work/$c-old"; flags=() ;;
+      new) bin="$new/examples/latency"; idx="$work/$c-new"; flags=() ;;
+      new-expand) bin="$new/examples/latency"; idx="$work/$c-new"; flags=(--expand) ;;
+      new-explain) bin="$new/examples/latency"; idx="$work/$c-new"; flags=(--explain) ;;
     esac
-    "$bin" "$idx" "$queries" "${flags[@]}" | python3 -c "
+    "$bin" "$idx" "$queries" --passages 2 "${flags[@]}" | python3 -c "
 import json, sys
 d = json.loads(sys.stdin.read())
 print(f\"| $c | $variant | {d['queries']} | {d['p50_ms']:.2f} | {d['p95_ms']:.2f} | {d['p99_ms']:.2f} | {d['mean_ms']:.2f} |\")"

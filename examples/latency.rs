@@ -4,16 +4,22 @@
 //! latency is its median over the passes, and the percentiles are taken over the queries.
 //!
 //! ```text
-//! cargo run --release --example latency -- INDEX QUERIES.txt [--passages N] [--rounds R] [--limit K] [--facets]
+//! cargo run --release --example latency -- INDEX QUERIES.txt [--passages N] [--rounds R] [--limit K]
+//!     [--facets] [--expand] [--explain] [--rank SPEC]
 //! ```
 //!
 //! `--passages 0` returns hits without passages or highlights (titles and metadata only);
-//! `--passages 1` adds one highlighted passage per hit, like `rt query … snippet`. Prints
-//! one JSON line on stdout. `bench/run.sh` runs it beside raw Tantivy.
+//! `--passages 1` adds one highlighted passage per hit, like `rt query … snippet`;
+//! `--passages 2` is what `gazette search` shows. `--expand` and `--explain` turn on query
+//! expansion and explanations; `--rank SPEC` sets ranking parameters as `gazette search
+//! --rank` does (e.g. `proximity=0`, to measure what a part of the ranking costs with the
+//! same build). Prints one JSON line on stdout. `bench/run.sh` runs it beside raw Tantivy,
+//! `bench/latency.sh` against another build's ranking.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use gazette::search::RankParams;
 use gazette::{NewsIndex, SearchRequest};
 
 struct Args {
@@ -23,13 +29,17 @@ struct Args {
     rounds: usize,
     limit: usize,
     facets: bool,
+    expand: bool,
+    explain: bool,
+    rank: RankParams,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let usage =
-        "usage: latency INDEX QUERIES.txt [--passages N] [--rounds R] [--limit K] [--facets]";
+    let usage = "usage: latency INDEX QUERIES.txt [--passages N] [--rounds R] [--limit K] \
+                 [--facets] [--expand] [--explain] [--rank SPEC]";
     let mut pos = Vec::new();
     let (mut passages, mut rounds, mut limit, mut facets) = (1, 3, 10, false);
+    let (mut expand, mut explain, mut rank) = (false, false, RankParams::default());
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut num = |name: &str| -> Result<usize, String> {
@@ -42,12 +52,18 @@ fn parse_args() -> Result<Args, String> {
             "--rounds" => rounds = num("--rounds")?.max(1),
             "--limit" => limit = num("--limit")?,
             "--facets" => facets = true,
+            "--expand" => expand = true,
+            "--explain" => explain = true,
+            "--rank" => {
+                let spec = it.next().ok_or_else(|| format!("--rank needs a value\n{usage}"))?;
+                rank = spec.parse().map_err(|e| format!("--rank: {e}"))?;
+            }
             _ if a.starts_with("--") => return Err(format!("unknown option {a}\n{usage}")),
             _ => pos.push(PathBuf::from(a)),
         }
     }
     let [index, queries] = <[PathBuf; 2]>::try_from(pos).map_err(|_| usage.to_string())?;
-    Ok(Args { index, queries, passages, rounds, limit, facets })
+    Ok(Args { index, queries, passages, rounds, limit, facets, expand, explain, rank })
 }
 
 /// The percentile `p` of sorted values, by the nearest rank (as `rt query` computes it).
@@ -74,6 +90,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             limit: args.limit,
             passages: args.passages,
             facets: args.facets,
+            expand: args.expand,
+            explain: args.explain,
+            rank: args.rank,
             ..SearchRequest::new(q)
         })
         .collect();
@@ -114,6 +133,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "passages": args.passages,
             "limit": args.limit,
             "facets": args.facets,
+            "expand": args.expand,
+            "explain": args.explain,
             "queries": lat.len(),
             "rounds": args.rounds,
             "open_ms": open_ms,
