@@ -12,18 +12,12 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use gazette::server::{Server, ServerConfig};
 use gazette::{Article, NewsIndex};
-use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::server::Running;
-use crate::util::corpus_index;
+use crate::util::http::{assert_error, call, corpus_router, urlencode, Reply};
 
 const KEY: &str = "hostile-key-0123456789";
-
-fn corpus_router(config: ServerConfig) -> Router {
-    let index = NewsIndex::open(corpus_index().dir()).unwrap();
-    Server::new(index, config).unwrap().router()
-}
 
 fn writable() -> (tempfile::TempDir, NewsIndex) {
     let dir = tempfile::tempdir().unwrap();
@@ -39,32 +33,16 @@ fn writable() -> (tempfile::TempDir, NewsIndex) {
 }
 
 fn keyed() -> ServerConfig {
-    ServerConfig { api_key: Some(KEY.into()), ..ServerConfig::default() }
+    crate::util::http::keyed(KEY)
 }
 
-/// Sends a request with raw bytes as its body; returns the status and the JSON body.
-async fn send(app: &Router, method: Method, uri: &str, body: Vec<u8>) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {KEY}"))
-        .body(Body::from(body))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-/// A 4xx with a JSON error of this code.
-#[track_caller]
-fn refused(got: &(StatusCode, Value), status: StatusCode, code: &str) {
-    assert_eq!(got.0, status, "{}", got.1);
-    assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+/// Sends a request with the api key and raw bytes as its body.
+async fn send(app: &Router, method: Method, uri: &str, body: impl AsRef<[u8]>) -> Reply {
+    call(app, method, uri, Some(KEY), body).await
 }
 
 #[tokio::test]
-async fn absurd_parameters_are_refused() {
+async fn absurd_parameters_are_assert_error() {
     let app = corpus_router(ServerConfig::default());
     for uri in [
         "/search?q=a&limit=18446744073709551616",
@@ -82,15 +60,15 @@ async fn absurd_parameters_are_refused() {
         "/search?q=a&until=-0001-01-01",
         "/search?q=a&until=9999-12-31",
     ] {
-        refused(
-            &send(&app, Method::GET, uri, vec![]).await,
+        assert_error(
+            &send(&app, Method::GET, uri, "").await,
             StatusCode::BAD_REQUEST,
             "invalid_parameter",
         );
     }
     for uri in ["/search?q=a&q2=b", "/search?q=a&LIMIT=3", "/search?q=a&%FF=1"] {
-        refused(
-            &send(&app, Method::GET, uri, vec![]).await,
+        assert_error(
+            &send(&app, Method::GET, uri, "").await,
             StatusCode::BAD_REQUEST,
             "unknown_parameter",
         );
@@ -98,17 +76,17 @@ async fn absurd_parameters_are_refused() {
 }
 
 #[tokio::test]
-async fn oversized_and_invalid_queries_are_refused() {
+async fn oversized_and_invalid_queries_are_assert_error() {
     let app = corpus_router(ServerConfig::default());
     let long = format!("/search?q={}", "a".repeat(60_000));
-    refused(
-        &send(&app, Method::GET, &long, vec![]).await,
+    assert_error(
+        &send(&app, Method::GET, &long, "").await,
         StatusCode::BAD_REQUEST,
         "query_too_long",
     );
     // Invalid UTF-8 (percent-encoded) is read leniently: an answer, never a failure.
     for uri in ["/search?q=%FF%FE%FD", "/search?q=mor%C3occo", "/search?q=%ED%A0%80"] {
-        let (status, body) = send(&app, Method::GET, uri, vec![]).await;
+        let Reply { status, json: body, .. } = send(&app, Method::GET, uri, "").await;
         assert!(status == StatusCode::OK || status == StatusCode::BAD_REQUEST, "{uri}: {body}");
     }
 }
@@ -154,7 +132,7 @@ async fn query_patterns_that_could_explode_stay_bounded() {
         "\u{0}",
     ] {
         let uri = format!("/search?q={}&limit=100&passages=10", urlencode(q));
-        let (status, body) = send(&app, Method::GET, &uri, vec![]).await;
+        let Reply { status, json: body, .. } = send(&app, Method::GET, &uri, "").await;
         assert!(
             status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
             "{q}: {status} {body}"
@@ -163,20 +141,6 @@ async fn query_patterns_that_could_explode_stay_bounded() {
             assert!(body["error"]["code"].is_string(), "{q}: {body}");
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(
-            |b| {
-                if b.is_ascii_alphanumeric() {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            },
-        )
-        .collect()
 }
 
 #[tokio::test]
@@ -207,17 +171,17 @@ async fn hostile_bodies_are_refused_and_write_nothing() {
         (b"[null, true, \"x\"]".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_article"),
     ] {
         let got = send(&app, Method::POST, "/articles", body).await;
-        refused(&got, status, code);
+        assert_error(&got, status, code);
     }
     // Nesting past serde_json's recursion limit: refused, as malformed JSON or as a record.
     for body in [deep(100_000), deep_field.into_bytes()] {
         let got = send(&app, Method::POST, "/articles", body).await;
         assert!(
-            got.0 == StatusCode::BAD_REQUEST || got.0 == StatusCode::UNPROCESSABLE_ENTITY,
+            got.status == StatusCode::BAD_REQUEST || got.status == StatusCode::UNPROCESSABLE_ENTITY,
             "{}",
-            got.1
+            got.text
         );
-        assert!(got.1["error"]["code"].is_string(), "{}", got.1);
+        assert!(got.json["error"]["code"].is_string(), "{}", got.text);
     }
     // Huge but allowed: many records in one body, each checked; one bad one refuses all.
     let mut many = String::new();
@@ -227,17 +191,17 @@ async fn hostile_bodies_are_refused_and_write_nothing() {
         ));
     }
     many.push_str("{\"id\":\"bad\"}\n");
-    refused(
+    assert_error(
         &send(&app, Method::POST, "/articles", many.into_bytes()).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_article",
     );
-    let (status, stats) = send(&app, Method::GET, "/stats", vec![]).await;
+    let Reply { status, json: stats, .. } = send(&app, Method::GET, "/stats", "").await;
     assert_eq!((status, stats["articles"].as_u64()), (StatusCode::OK, Some(1)), "{stats}");
     // Ids that look like paths are ids, nothing more.
     for id in ["..%2F..%2Fetc%2Fpasswd", "../../etc/passwd", "%00", "a%2F..%2F..%2Fb"] {
-        let got = send(&app, Method::DELETE, &format!("/articles/{id}"), vec![]).await;
-        refused(&got, StatusCode::NOT_FOUND, "article_not_found");
+        let got = send(&app, Method::DELETE, &format!("/articles/{id}"), "").await;
+        assert_error(&got, StatusCode::NOT_FOUND, "article_not_found");
     }
 }
 
@@ -255,13 +219,12 @@ async fn traversal_attempts_on_static_routes_find_nothing() {
         "//etc/passwd",
         "/assets/app.css?../../etc/passwd",
     ] {
-        let (status, body) = send(&app, Method::GET, uri, vec![]).await;
-        let text = body.to_string();
-        assert!(!text.contains("root:") && !text.contains("[package]"), "{uri}: {text}");
+        let r = send(&app, Method::GET, uri, "").await;
+        assert!(!r.text.contains("root:") && !r.text.contains("[package]"), "{uri}: {}", r.text);
         if uri.starts_with("/assets/app.css?") {
-            assert_eq!(status, StatusCode::OK, "{uri}"); // the query string is not a path
+            assert_eq!(r.status, StatusCode::OK, "{uri}"); // the query string is not a path
         } else {
-            refused(&(status, body), StatusCode::NOT_FOUND, "no_route");
+            assert_error(&r, StatusCode::NOT_FOUND, "no_route");
         }
     }
 }
@@ -390,8 +353,8 @@ fn the_api_key_never_reaches_the_logs() {
                 .unwrap()
                 .router();
             let body = b"{\"id\":\"k\",\"title\":\"Key\",\"body\":\"Morocco.\"}".to_vec();
-            assert_eq!(send(&app, Method::POST, "/articles", body).await.0, StatusCode::OK);
-            assert_eq!(send(&app, Method::GET, "/search?q=key", vec![]).await.0, StatusCode::OK);
+            assert_eq!(send(&app, Method::POST, "/articles", body).await.status, StatusCode::OK);
+            assert_eq!(send(&app, Method::GET, "/search?q=key", "").await.status, StatusCode::OK);
             // Wrong keys are not logged either.
             let req = Request::builder()
                 .uri("/stats")

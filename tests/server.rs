@@ -16,14 +16,9 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use crate::util::corpus_index;
+use crate::util::http::{assert_error, call, corpus_router, get, urlencode};
 
 const KEY: &str = "test-key-0123456789";
-
-/// A read-only server over the shared corpus index (a second handle on its directory).
-fn corpus_server(config: ServerConfig) -> Router {
-    let index = NewsIndex::open(corpus_index().dir()).unwrap();
-    Server::new(index, config).unwrap().router()
-}
 
 /// A fresh writable index with two articles, and its directory.
 fn small_index() -> (tempfile::TempDir, NewsIndex) {
@@ -56,39 +51,7 @@ fn small_index() -> (tempfile::TempDir, NewsIndex) {
 }
 
 fn keyed() -> ServerConfig {
-    ServerConfig { api_key: Some(KEY.into()), ..ServerConfig::default() }
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    json: Value,
-    text: String,
-}
-
-async fn call(app: &Router, method: Method, uri: &str, key: Option<&str>, body: &str) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(k) = key {
-        req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
-    }
-    let resp = app.clone().oneshot(req.body(Body::from(body.to_string())).unwrap()).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, headers, json, text }
-}
-
-async fn get(app: &Router, uri: &str) -> Reply {
-    call(app, Method::GET, uri, None, "").await
-}
-
-/// Asserts an error reply: its status and `error.code`, with a message.
-fn assert_error(r: &Reply, status: StatusCode, code: &str) {
-    assert_eq!(r.status, status, "{}", r.text);
-    assert_eq!(r.json["error"]["code"], code, "{}", r.text);
-    assert!(r.json["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
+    crate::util::http::keyed(KEY)
 }
 
 #[test]
@@ -102,7 +65,7 @@ fn library_handles_are_send_and_sync() {
 
 #[tokio::test]
 async fn health_page_and_assets() {
-    let app = corpus_server(ServerConfig::default());
+    let app = corpus_router(ServerConfig::default());
     let r = get(&app, "/health").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json["status"], "ok");
@@ -117,7 +80,7 @@ async fn health_page_and_assets() {
     // No CORS unless configured.
     let r = call_with_origin(&app, "/health").await;
     assert!(!r.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
-    let cors = corpus_server(ServerConfig {
+    let cors = corpus_router(ServerConfig {
         cors_origins: vec!["https://news.example".into()],
         ..ServerConfig::default()
     });
@@ -167,7 +130,7 @@ async fn every_route_in_the_openapi_document_exists() {
 
 #[tokio::test]
 async fn search_answers_the_cli_schema_plus_facets() {
-    let app = corpus_server(ServerConfig::default());
+    let app = corpus_router(ServerConfig::default());
     let r = get(&app, "/search?q=OpenAI%20Morocco&limit=3").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let lib = corpus_index()
@@ -227,20 +190,9 @@ async fn search_answers_the_cli_schema_plus_facets() {
     assert_eq!(none.json["total_hits"], 0);
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn bad_search_requests_get_json_errors() {
-    let app = corpus_server(ServerConfig { max_query_chars: 50, ..ServerConfig::default() });
+    let app = corpus_router(ServerConfig { max_query_chars: 50, ..ServerConfig::default() });
     let bad = StatusCode::BAD_REQUEST;
     for (uri, code) in [
         ("/search", "missing_query"),
@@ -273,7 +225,7 @@ async fn bad_search_requests_get_json_errors() {
 
 #[tokio::test]
 async fn search_options_of_issue_6() {
-    let app = corpus_server(ServerConfig::default());
+    let app = corpus_router(ServerConfig::default());
     // Typo tolerance, and its switch.
     let r = get(&app, "/search?q=Mistrall").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -296,7 +248,7 @@ async fn search_options_of_issue_6() {
 
 #[tokio::test]
 async fn similar_articles_endpoint() {
-    let app = corpus_server(ServerConfig::default());
+    let app = corpus_router(ServerConfig::default());
     let id =
         "https://maghreb-tech-wire.example/2025/09/12/mistral-ai-memorandum-digital-transition";
     let r = get(&app, &format!("/articles/{id}/similar?limit=3&passages=1")).await;
@@ -323,7 +275,7 @@ async fn similar_articles_endpoint() {
 
 #[tokio::test]
 async fn articles_and_stats() {
-    let app = corpus_server(ServerConfig::default());
+    let app = corpus_router(ServerConfig::default());
     let hit = get(&app, "/search?q=Mistral&limit=1").await.json["hits"][0].clone();
     let id = hit["id"].as_str().unwrap();
     assert!(id.contains('/'), "corpus ids are urls: {id}");
@@ -546,7 +498,7 @@ async fn bad_writes_get_json_errors_and_write_nothing() {
 async fn slow_requests_time_out_with_a_json_error() {
     // A zero budget: anything that is not answered at once times out.
     let config = ServerConfig { request_timeout: Duration::ZERO, ..ServerConfig::default() };
-    let app = corpus_server(config);
+    let app = corpus_router(config);
     assert_error(&get(&app, "/search?q=data").await, StatusCode::SERVICE_UNAVAILABLE, "timeout");
     assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
 }

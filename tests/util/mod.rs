@@ -5,6 +5,9 @@ use std::sync::OnceLock;
 
 use gazette::{index_paths, IndexOptions, NewsIndex};
 
+#[cfg(feature = "server")]
+pub mod http;
+
 /// The shipped sample corpus.
 pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
