@@ -181,6 +181,27 @@ fn malformed_queries_never_crash() {
     assert!(corpus_index().search(&SearchRequest::new("  ")).is_err());
 }
 
+/// Deep nesting is refused before the grammar's parser recurses into it, but parentheses in
+/// a quoted phrase or escaped are text: such queries used to be refused as "nested 40
+/// deep". Deep escaped or quoted runs must not overflow the stack either.
+#[test]
+fn only_real_groups_count_towards_the_nesting_limit() {
+    let deep = format!("{}morocco{}", "(".repeat(40), ")".repeat(40));
+    let err = corpus_index().search(&SearchRequest::new(deep)).unwrap_err();
+    assert!(err.to_string().contains("nested 40 deep"), "{err}");
+    let quoted = format!("\"{}morocco\"", "(".repeat(40));
+    corpus_index().search(&SearchRequest::new(quoted)).unwrap();
+    for n in [40, 5000] {
+        let escaped = format!("{}morocco", "\\(".repeat(n));
+        match corpus_index().search(&SearchRequest::new(escaped)) {
+            Ok(_) | Err(Error::Query(_)) => {}
+            Err(e) => panic!("escaped x{n}: unexpected error {e}"),
+        }
+    }
+    let quoted_deep = format!("\"{}\" morocco", "(".repeat(5000));
+    corpus_index().search(&SearchRequest::new(quoted_deep)).unwrap();
+}
+
 #[test]
 fn highlight_ranges_are_valid_everywhere() {
     for q in ["Morocco", "\"data protection\"", "données", "المغرب", "AI strategy", "mistr*"]

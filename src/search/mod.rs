@@ -132,6 +132,26 @@ impl SearchRequest {
 /// Deepest nesting of parentheses accepted in a query.
 pub const MAX_NESTING: usize = 32;
 
+/// How deep a query's parentheses nest, as the grammar's parser would recurse into them:
+/// parentheses inside a quoted phrase or escaped with `\` are text, not groups.
+fn nesting_depth(query: &str) -> usize {
+    let (mut depth, mut deepest, mut quoted, mut escaped) = (0usize, 0usize, false, false);
+    for c in query.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '(' if !quoted => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Parses a date filter (`since` / `until`): `YYYY-MM-DD` or an RFC 3339 date-time. With
 /// `end_of_day`, a bare day means its last second (so `until=2025-09-12` includes that day).
 ///
@@ -362,15 +382,10 @@ impl NewsIndex {
             return Err(Error::InvalidOption(format!("passages must be at most {MAX_PASSAGES}")));
         }
         // The grammar's parser recurses per parenthesis: deep nesting would overflow the stack.
-        let depth = req.query.chars().fold((0usize, 0usize), |(d, max), c| match c {
-            '(' => (d + 1, max.max(d + 1)),
-            ')' => (d.saturating_sub(1), max),
-            _ => (d, max),
-        });
-        if depth.1 > MAX_NESTING {
+        let depth = nesting_depth(&req.query);
+        if depth > MAX_NESTING {
             return Err(Error::Query(format!(
-                "parentheses nested {} deep; the limit is {MAX_NESTING}",
-                depth.1
+                "parentheses nested {depth} deep; the limit is {MAX_NESTING}"
             )));
         }
         let (ast, _syntax_errors) = query_grammar::parse_query_lenient(&req.query);
