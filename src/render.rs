@@ -157,8 +157,16 @@ fn explain<W: Write>(
         ),
         None => String::new(),
     };
+    let coverage = if e.words_of > 0 {
+        format!(
+            ", × coverage {:.3} ({} of {} words in the article)",
+            e.coverage, e.words_found, e.words_of
+        )
+    } else {
+        String::new()
+    };
     let line = format!(
-        "score {score:.3} = passage {} ({:.3}){second}; {} matching passage{}",
+        "score {score:.3} = passage {} ({:.3}){second}{coverage}; {} matching passage{}",
         e.passage + 1,
         e.passage_score,
         e.matched_passages,

@@ -238,7 +238,10 @@ fn explain_takes_the_score_apart() {
     assert_eq!(words.of, 2);
     assert!(words.matched >= 1 && words.matched <= 2);
     assert!((words.score + e.other - e.passage_score).abs() < 1e-3, "{e:?}");
-    let expected = e.passage_score + e.second_passage_share * e.second_passage_score;
+    let expected = (e.passage_score + e.second_passage_share * e.second_passage_score) * e.coverage;
+    assert_eq!(e.words_of, 2, "a two-word query gets the coverage factor");
+    let factor = (e.words_found as f32 / 2.0).powf(1.0);
+    assert!((e.coverage - factor).abs() < 1e-6, "{e:?}");
     assert!((hit.score - expected).abs() < 1e-3, "{} vs {expected}", hit.score);
     for w in &words.words {
         assert!(!w.fields.is_empty() && w.idf > 0.0, "{w:?}");
@@ -312,4 +315,53 @@ fn query_words_near_each_other_rank_first() {
     let off = search("proximity=0");
     assert!((off.hits[0].score - off.hits[1].score).abs() < 1e-4, "{:?}", off.hits);
     assert!(off.hits.iter().all(|h| prox(h) == 0.0));
+}
+
+/// Article-level coverage: for a short query, an article that has every word somewhere (here
+/// in two different passages) ranks above one that repeats a single word, however often; the
+/// explanation says how many words the article has; with `coverage=0`, no factor.
+#[test]
+fn articles_with_every_query_word_rank_first() {
+    let filler = "The committee met again this week and published a long statement. ";
+    let both = format!(
+        "Every word\n\nThe ministry opened a consultation on cloud hosting. {}\n\n{}Officials \
+         also discussed sovereignty.\n",
+        filler.repeat(12),
+        filler.repeat(3)
+    );
+    let one = "One word\n\nSovereignty, sovereignty and sovereignty: the debate on sovereignty \
+               went on, and sovereignty again.\n";
+    let dir = crate::util::temp_tree(&[("both.txt", both.as_bytes()), ("one.txt", one.as_bytes())]);
+    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
+    let opts = IndexOptions { threads: 1, ..IndexOptions::default() };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    let search = |rank: &str| {
+        let mut req = SearchRequest::new("cloud sovereignty");
+        req.collapse = false;
+        req.explain = true;
+        req.rank = rank.parse().unwrap();
+        index.search(&req).unwrap()
+    };
+    let path = |r: &gazette::SearchResults| r.hits[0].path.clone().unwrap_or_default();
+    let on = search("");
+    assert_eq!(on.hits.len(), 2);
+    assert!(path(&on).ends_with("both.txt"), "{}", path(&on));
+    let e = |i: usize| on.hits[i].explain.clone().unwrap();
+    assert_eq!((e(0).words_found, e(0).words_of, e(0).coverage), (2, 2, 1.0));
+    assert_eq!((e(1).words_found, e(1).words_of, e(1).coverage), (1, 2, 0.5));
+    // Off, the one-word article keeps its whole score: twice its share against the other.
+    let off = search("coverage=0");
+    let score = |r: &gazette::SearchResults, name: &str| {
+        r.hits.iter().find(|h| h.path.as_deref().unwrap_or_default().ends_with(name)).unwrap().score
+    };
+    let (ratio_on, ratio_off) = (
+        score(&on, "one.txt") / score(&on, "both.txt"),
+        score(&off, "one.txt") / score(&off, "both.txt"),
+    );
+    assert!((ratio_off - 2.0 * ratio_on).abs() < 1e-4, "{ratio_on} {ratio_off}");
+    // Past `coverage_max` words the factor does not apply.
+    let mut long = SearchRequest::new("cloud sovereignty debate officials consultation");
+    long.explain = true;
+    let hits = index.search(&long).unwrap().hits;
+    assert!(hits.iter().all(|h| h.explain.as_ref().unwrap().coverage == 1.0));
 }

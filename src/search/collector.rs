@@ -2,13 +2,17 @@
 //! and, when asked, the facet values (source, language, date) of each matching article.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::rank::{SegmentMasks, WordMasks};
 
 /// One matching passage.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,6 +38,9 @@ pub(crate) struct ArticleMatches {
     /// The article's facet values, when the collector was asked for them (boxed: most
     /// searches ask for none, and every matching article's entry stays small).
     pub facets: Option<Box<FacetValues>>,
+    /// The query's own words found in any of its passages, one bit each (when the search
+    /// asked for word masks: see [`WordMasks`]).
+    pub words: u32,
 }
 
 /// The facet values of one article (read from its passages' fast fields).
@@ -60,6 +67,7 @@ impl ArticleMatches {
 
     fn merge(&mut self, other: ArticleMatches, keep: usize) {
         let matched = self.matched + other.matched;
+        self.words |= other.words;
         if self.facets.is_none() {
             self.facets = other.facets;
         }
@@ -80,6 +88,8 @@ pub(crate) struct ArticleCollector {
     pub keep: usize,
     /// Whether to read each article's facet values.
     pub facets: bool,
+    /// Where the query's scorer leaves each passage's word mask, to OR into its article's.
+    pub masks: Option<Arc<WordMasks>>,
 }
 
 /// The fast columns facet values are read from, in one segment.
@@ -105,6 +115,34 @@ pub(crate) struct ArticleSegmentCollector {
     groups: Groups,
     facet_columns: Option<FacetColumns>,
     facet_ords: FxHashMap<u64, FacetOrds>,
+    masks: MaskCursor,
+}
+
+/// The word masks of one segment's passages, read in document order as passages arrive.
+struct MaskCursor {
+    /// Where to fetch them, until the first passage (the scorer writes them after this
+    /// segment collector is made).
+    source: Option<(Arc<WordMasks>, SegmentId)>,
+    list: Option<SegmentMasks>,
+    at: usize,
+}
+
+impl MaskCursor {
+    /// The mask of passage `doc` (0 when the scorer left none: a passage matched through
+    /// another clause only). Documents come in increasing order.
+    fn mask(&mut self, doc: DocId) -> u32 {
+        if let Some((sink, segment)) = self.source.take() {
+            self.list = sink.get(segment);
+        }
+        let Some(list) = &self.list else { return 0 };
+        while self.at < list.len() && list[self.at].0 < doc {
+            self.at += 1;
+        }
+        match list.get(self.at) {
+            Some((d, mask)) if *d == doc => *mask,
+            _ => 0,
+        }
+    }
 }
 
 impl ArticleSegmentCollector {
@@ -160,6 +198,11 @@ impl Collector for ArticleCollector {
                 None
             },
             facet_ords: FxHashMap::default(),
+            masks: MaskCursor {
+                source: self.masks.clone().map(|m| (m, reader.segment_id())),
+                list: None,
+                at: 0,
+            },
         })
     }
 
@@ -187,7 +230,10 @@ impl SegmentCollector for ArticleSegmentCollector {
         let Some(key) = self.keys.first(doc) else { return };
         let pos = self.pos.first(doc).unwrap_or(u64::MAX);
         let m = PassageMatch { score, pos, addr: DocAddress::new(self.segment, doc) };
-        self.groups.entry(key).or_default().push(m, self.keep);
+        let mask = self.masks.mask(doc);
+        let article = self.groups.entry(key).or_default();
+        article.push(m, self.keep);
+        article.words |= mask;
         if let Some(cols) = &self.facet_columns {
             self.facet_ords.entry(key).or_insert_with(|| FacetOrds {
                 source: cols.source.as_ref().and_then(|c| c.term_ords(doc).next()),
@@ -272,8 +318,23 @@ mod tests {
         assert_eq!(a.matched, 4);
         let mut b = ArticleMatches::default();
         b.push(m(3.0, 9), 2);
+        a.words = 0b01;
+        b.words = 0b10;
         a.merge(b, 2);
         assert_eq!(a.best.as_slice(), [m(3.0, 9), m(2.0, 1)]);
         assert_eq!(a.matched, 5);
+        assert_eq!(a.words, 0b11, "an article's words are those of all its segments' passages");
+    }
+
+    #[test]
+    fn mask_cursor_reads_masks_in_document_order() {
+        let mut c =
+            MaskCursor { source: None, list: Some(Arc::new(vec![(2, 1), (5, 2), (9, 3)])), at: 0 };
+        assert_eq!(
+            [c.mask(1), c.mask(2), c.mask(5), c.mask(7), c.mask(9), c.mask(12)],
+            [0, 1, 2, 0, 3, 0]
+        );
+        let mut none = MaskCursor { source: None, list: None, at: 0 };
+        assert_eq!(none.mask(3), 0);
     }
 }

@@ -15,6 +15,7 @@ mod rank;
 mod similar;
 
 use std::ops::Bound;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -32,7 +33,7 @@ use self::arrange::{Arranged, Arrangement};
 use self::collector::{ArticleCollector, ArticleMatches, FacetValues};
 pub use self::fuzzy::FuzzyTerm;
 use self::highlight::{Highlighter, TermGroup};
-use self::rank::{Bm25fQuery, RankFields, Role, Word};
+use self::rank::{Bm25fQuery, RankFields, Role, Word, WordMasks};
 pub use self::rank::{FieldExplain, RankParams, WordExplain, WordsExplain};
 pub use self::similar::{SimilarRequest, MAX_SIMILAR_TERMS};
 use crate::analysis::Lang;
@@ -301,6 +302,14 @@ pub struct Explain {
     pub other: f32,
     /// Matching passages of the article.
     pub matched_passages: u32,
+    /// The article's coverage factor, `(words_found / words_of) ^ coverage` (1 where it
+    /// does not apply: see [`RankParams`] `coverage`, `coverage_max`).
+    pub coverage: f32,
+    /// The query's own words found in some passage of the article (with `words_of`; both
+    /// 0 where the coverage factor does not apply).
+    pub words_found: u32,
+    /// The query's own words the coverage factor counts.
+    pub words_of: usize,
 }
 
 /// A near-duplicate of a hit: another outlet's copy of the same story.
@@ -395,7 +404,12 @@ impl NewsIndex {
         let run_ast = typo.as_ref().map_or_else(|| ast.clone(), |t| t.ast.clone());
         let (run_ast, required, excluded) = article_clauses(run_ast);
         let (mut query, mut parts) = self.build_query(run_ast.clone(), req, Vec::new())?;
-        let collector = ArticleCollector { keep: req.passages.max(2), facets: req.facets };
+        let collector_for = |parts: &[Bm25fQuery]| ArticleCollector {
+            keep: req.passages.max(2),
+            facets: req.facets,
+            masks: coverage_of(parts).map(|(masks, _)| masks),
+        };
+        let mut collector = collector_for(&parts);
         // `+word` and `-word` at the top of the query are about the article, not the
         // passage: every required part somewhere in it, no excluded part anywhere.
         let mut conditions = Vec::new();
@@ -429,6 +443,7 @@ impl NewsIndex {
             let words = self.expansion(&searcher, &groups, &parts, req)?;
             if !words.is_empty() {
                 (query, parts) = self.build_query(run_ast, req, words)?;
+                collector = collector_for(&parts);
                 groups = on_articles(
                     searcher
                         .search(&*query, &collector)
@@ -437,13 +452,14 @@ impl NewsIndex {
             }
         }
         let total_hits = groups.len();
+        let words_of = coverage_of(&parts).map_or(0, |(_, n)| n);
         let facets =
             req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_deref())));
 
         let mut ranked: Vec<(f32, ArticleMatches)> = groups
             .into_values()
             .filter(|m| !m.best.is_empty())
-            .map(|m| (article_score(&m, req.rank), m))
+            .map(|m| (article_score(&m, req.rank, words_of), m))
             .collect();
         // Each article's best passage is its own: the tie-break is total, so an unstable
         // sort (which moves less) is deterministic.
@@ -532,6 +548,9 @@ impl NewsIndex {
     ) -> Result<(Box<dyn Query>, Vec<Bm25fQuery>)> {
         let f = self.fields();
         let mut builder = QueryBuilder::new(self, req.rank)?;
+        if req.rank.coverage > 0.0 {
+            builder.masks = Some(Arc::default());
+        }
         let query =
             if extra.is_empty() { builder.build(ast)? } else { builder.expanded(ast, extra)? };
         let parts = builder.parts;
@@ -589,7 +608,7 @@ impl NewsIndex {
         let mut top: Vec<(f32, &ArticleMatches)> = groups
             .values()
             .filter(|m| !m.best.is_empty())
-            .map(|m| (article_score(m, p), m))
+            .map(|m| (article_score(m, p, coverage_of(parts).map_or(0, |(_, n)| n)), m))
             .collect();
         top.sort_unstable_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
@@ -731,6 +750,8 @@ struct QueryBuilder {
     params: RankParams,
     /// The BM25F queries built, for explanations.
     parts: Vec<Bm25fQuery>,
+    /// Given to every BM25F query built, when the search applies the coverage factor.
+    masks: Option<Arc<WordMasks>>,
 }
 
 impl QueryBuilder {
@@ -754,7 +775,7 @@ impl QueryBuilder {
             title: f.title,
             plang: f.plang,
         };
-        Ok(QueryBuilder { parser, analyzers, fields, params, parts: Vec::new() })
+        Ok(QueryBuilder { parser, analyzers, fields, params, parts: Vec::new(), masks: None })
     }
 
     fn build(&mut self, ast: UserInputAst) -> Result<Box<dyn Query>> {
@@ -829,7 +850,12 @@ impl QueryBuilder {
 
     fn bm25f(&mut self, words: Vec<Word>) -> Box<dyn Query> {
         let words: Vec<Word> = words.into_iter().filter(|w| !w.terms.is_empty()).collect();
-        let q = Bm25fQuery { words, fields: self.fields, params: self.params };
+        let q = Bm25fQuery {
+            words,
+            fields: self.fields,
+            params: self.params,
+            masks: self.masks.clone(),
+        };
         self.parts.push(q.clone());
         Box::new(q)
     }
@@ -900,10 +926,37 @@ fn article_clauses(ast: UserInputAst) -> (UserInputAst, Vec<UserInputAst>, Vec<U
     (UserInputAst::Clause(scoring), required, excluded)
 }
 
-/// An article's score: its best passage's plus a share of its second best.
-fn article_score(m: &ArticleMatches, p: RankParams) -> f32 {
+/// An article's score: its best passage's plus a share of its second best, times its
+/// coverage factor `(own words found in the article / words_of) ^ coverage` when the query
+/// has from 2 to `coverage_max` own words (`words_of`; 0: no factor).
+fn article_score(m: &ArticleMatches, p: RankParams, words_of: usize) -> f32 {
     let second = m.best.get(1).map_or(0.0, |x| x.score);
-    m.best.first().map_or(0.0, |x| x.score) + p.second_passage * second
+    let score = m.best.first().map_or(0.0, |x| x.score) + p.second_passage * second;
+    score * coverage_factor(m.words, p, words_of)
+}
+
+/// `(words found / words_of) ^ coverage` (see [`article_score`]).
+fn coverage_factor(words: u32, p: RankParams, words_of: usize) -> f32 {
+    if !coverage_applies(p, words_of) {
+        return 1.0;
+    }
+    let found = (words.count_ones() as usize).min(words_of);
+    (found as f32 / words_of as f32).powf(p.coverage)
+}
+
+/// Whether the coverage factor applies to a query of `words_of` own words.
+fn coverage_applies(p: RankParams, words_of: usize) -> bool {
+    p.coverage > 0.0 && words_of >= 2 && words_of as f32 <= p.coverage_max
+}
+
+/// The word masks a search's collector reads and the number of words they tell apart, when
+/// the coverage factor applies: a query whose plain words form one BM25F query (nested
+/// groups each score on their own, and are left without it).
+fn coverage_of(parts: &[Bm25fQuery]) -> Option<(Arc<WordMasks>, usize)> {
+    match parts {
+        [only] => only.masks.clone().map(|m| (m, only.own_words())),
+        _ => None,
+    }
 }
 
 /// Whether a query is only plain words OR'ed (what query expansion applies to).
@@ -949,6 +1002,9 @@ fn explain(
     }
     let from_words = words.as_ref().map_or(0.0, |w| w.score);
     let second = matches.best.get(1);
+    let words_of = coverage_of(parts).map_or(0, |(_, n)| n);
+    let coverage = coverage_factor(matches.words, params, words_of);
+    let applies = coverage_applies(params, words_of);
     Ok(Explain {
         passage: best.pos,
         passage_score: best.score,
@@ -958,6 +1014,9 @@ fn explain(
         other: (best.score - from_words).max(0.0),
         words,
         matched_passages: matches.matched,
+        coverage,
+        words_found: if applies { matches.words.count_ones().min(words_of as u32) } else { 0 },
+        words_of: if applies { words_of } else { 0 },
     })
 }
 

@@ -43,8 +43,12 @@
 //! segment and materializes the scores (an OR query visits every posting anyway, since the
 //! article collector needs every matching passage).
 
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::SegmentId;
 use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -74,8 +78,14 @@ pub struct RankParams {
     /// Weight of the proximity bonus for query words near each other in a passage (see the
     /// module docs); 0 turns it off.
     pub proximity: f32,
-    /// Exponent of the coordination factor `(matched words / query words)`.
+    /// Exponent of the coordination factor `(matched words / query words)`, per passage.
     pub coordination: f32,
+    /// Exponent of the article's coverage factor `(query words found anywhere in the
+    /// article / query words)`, multiplying the article's score (queries of plain words).
+    pub coverage: f32,
+    /// The longest query (in words) the coverage factor applies to: keyword queries, not
+    /// questions or descriptions, whose incidental words the best articles often lack.
+    pub coverage_max: f32,
     /// Share of the second-best passage added to the best passage's score.
     pub second_passage: f32,
     /// Query expansion ([`crate::SearchRequest::expand`]): feedback articles (their best
@@ -99,6 +109,8 @@ impl Default for RankParams {
             exact_idf: 0.8,
             proximity: 0.5,
             coordination: 0.0,
+            coverage: 1.0,
+            coverage_max: 4.0,
             second_passage: 0.25,
             fb_docs: 10.0,
             fb_terms: 10.0,
@@ -112,7 +124,8 @@ impl std::str::FromStr for RankParams {
 
     /// Parses `name=value` pairs separated by commas over the defaults, e.g.
     /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `exact_idf`,
-    /// `proximity`, `coordination`, `second_passage`, `fb_docs`, `fb_terms`, `fb_original`.
+    /// `proximity`, `coordination`, `coverage`, `coverage_max`, `second_passage`, `fb_docs`,
+    /// `fb_terms`, `fb_original`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut p = RankParams::default();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -133,6 +146,8 @@ impl std::str::FromStr for RankParams {
                 "exact_idf" => &mut p.exact_idf,
                 "proximity" => &mut p.proximity,
                 "coordination" => &mut p.coordination,
+                "coverage" => &mut p.coverage,
+                "coverage_max" => &mut p.coverage_max,
                 "second_passage" => &mut p.second_passage,
                 "fb_docs" => &mut p.fb_docs,
                 "fb_terms" => &mut p.fb_terms,
@@ -140,8 +155,8 @@ impl std::str::FromStr for RankParams {
                 other => {
                     return Err(format!(
                         "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
-                         exact_idf, proximity, coordination, second_passage, fb_docs, \
-                         fb_terms, fb_original)"
+                         exact_idf, proximity, coordination, coverage, coverage_max, \
+                         second_passage, fb_docs, fb_terms, fb_original)"
                     ))
                 }
             };
@@ -224,6 +239,37 @@ pub(crate) struct Bm25fQuery {
     pub words: Vec<Word>,
     pub fields: RankFields,
     pub params: RankParams,
+    /// Where the scorer leaves which own words each passage matched (for the article's
+    /// coverage factor), when the search wants them.
+    pub masks: Option<Arc<WordMasks>>,
+}
+
+/// The most query words the coverage factor tells apart (one bit each).
+pub(crate) const MASK_WORDS: usize = 32;
+
+/// Which of a query's own words (its first [`MASK_WORDS`]) each matching passage holds, per
+/// segment: the scorer writes them when it scores a segment, the article collector reads
+/// them as it collects that segment's passages (its segment collector exists before the
+/// scorer, so it fetches them at its first passage).
+#[derive(Debug, Default)]
+pub(crate) struct WordMasks {
+    segments: Mutex<FxHashMap<SegmentId, SegmentMasks>>,
+}
+
+/// One segment's passages, in document order, with the mask of the own words each holds.
+pub(crate) type SegmentMasks = Arc<Vec<(DocId, u32)>>;
+
+impl WordMasks {
+    fn put(&self, segment: SegmentId, masks: Vec<(DocId, u32)>) {
+        let mut map = self.segments.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(segment, Arc::new(masks));
+    }
+
+    /// The masks of a segment's passages, in document order.
+    pub(crate) fn get(&self, segment: SegmentId) -> Option<SegmentMasks> {
+        let map = self.segments.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&segment).cloned()
+    }
 }
 
 /// One term's statistics, ready to score.
@@ -257,6 +303,9 @@ struct Bm25fWeight {
     own: Vec<bool>,
     /// Words of the query itself (with terms), for coordination.
     own_words: usize,
+    /// Each own word's bit in a passage's mask (the first [`MASK_WORDS`] own words).
+    bits: Vec<u32>,
+    masks: Option<Arc<WordMasks>>,
     params: RankParams,
 }
 
@@ -275,6 +324,12 @@ impl Query for Bm25fQuery {
 }
 
 impl Bm25fQuery {
+    /// The query's own words (not expansion terms) that have a term in some field, as far
+    /// as [`WordMasks`] tells them apart.
+    pub(crate) fn own_words(&self) -> usize {
+        self.words.iter().filter(|w| !w.expansion && !w.terms.is_empty()).count().min(MASK_WORDS)
+    }
+
     fn bm25f_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Bm25fWeight> {
         let stats_provider = match enable_scoring {
             EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
@@ -334,7 +389,21 @@ impl Bm25fQuery {
             }
         }
         let own_words = self.words.iter().filter(|w| !w.expansion && !w.terms.is_empty()).count();
+        let mut next = 0usize;
+        let bits = self
+            .words
+            .iter()
+            .map(|w| {
+                if w.expansion || w.terms.is_empty() || next >= MASK_WORDS {
+                    return 0;
+                }
+                next += 1;
+                1u32 << (next - 1)
+            })
+            .collect();
         Ok(Bm25fWeight {
+            bits,
+            masks: self.masks.clone(),
             stats,
             words: self.words.iter().map(|w| w.text.clone()).collect(),
             word_weights: self.words.iter().map(|w| w.weight).collect(),
@@ -493,9 +562,13 @@ impl Bm25fWeight {
         let mut cursors = self.cursors(reader)?;
         let mut acc = Acc::new(self.words.len());
         let mut out = Vec::new();
+        let mut masks = Vec::new();
         while !cursors.is_empty() {
             let doc = cursors.iter().map(|c| c.postings.doc()).min().unwrap_or(TERMINATED);
             let scored = self.score_passage(&mut cursors, doc, &mut acc, None);
+            if self.masks.is_some() {
+                masks.push((doc, scored.mask));
+            }
             let mut ended = false;
             for c in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
                 ended |= c.postings.advance() == TERMINATED;
@@ -504,6 +577,9 @@ impl Bm25fWeight {
                 cursors.retain(|c| c.postings.doc() != TERMINATED);
             }
             out.push((doc, scored.score));
+        }
+        if let Some(sink) = &self.masks {
+            sink.put(reader.segment_id(), masks);
         }
         Ok(out)
     }
@@ -534,6 +610,7 @@ impl Bm25fWeight {
         }
         let words = self.words.len();
         let matched = (0..words).filter(|w| self.own[*w] && acc.ntf[*w] > 0.0).count();
+        let mask = (0..words).filter(|w| acc.ntf[*w] > 0.0).fold(0, |m, w| m | self.bits[w]);
         let mut proximity = 0.0;
         if matched >= 2 && self.params.proximity > 0.0 {
             acc.near.clear();
@@ -548,7 +625,8 @@ impl Bm25fWeight {
             words_score += self.word_score(w, acc.idf[w], acc.ntf[w]);
         }
         let coordination = self.coordination(matched);
-        Scored { score: (words_score + proximity) * coordination, matched, proximity, coordination }
+        let score = (words_score + proximity) * coordination;
+        Scored { score, matched, proximity, coordination, mask }
     }
 
     fn word_score(&self, w: usize, idf: f32, ntf: f32) -> f32 {
@@ -661,6 +739,8 @@ impl Acc {
 /// A passage's score and its parts.
 struct Scored {
     score: f32,
+    /// The own words it matched, one bit each (see [`WordMasks`]).
+    mask: u32,
     matched: usize,
     proximity: f32,
     coordination: f32,
@@ -783,6 +863,8 @@ mod tests {
             word_weights: vec![1.0; words],
             own: vec![true; words],
             own_words: words,
+            bits: (0..words).map(|w| 1 << w).collect(),
+            masks: None,
             params,
         }
     }
