@@ -290,6 +290,30 @@ fn first_search_builds_the_index_from_corpus() {
         .stderr(predicate::str::contains("building").not());
 }
 
+/// Regression (issue 9): html2text panics on some tables; the library contains the panic and
+/// falls back to the page's block text, but the default panic hook printed it, with a
+/// backtrace, as if `gazette index` had crashed. Now only the warning shows.
+#[test]
+fn a_contained_html2text_panic_prints_only_a_warning() {
+    let page = b"<title>Spans</title><table><TD><TD COLSPAN=2 ROWSPAN=2>";
+    let data = crate::util::temp_tree(&[("spans.html", page)]);
+    let idx = tempfile::tempdir().unwrap();
+    gazette()
+        .env("RUST_BACKTRACE", "1")
+        .arg("--index")
+        .arg(idx.path().join("i"))
+        .arg("index")
+        .arg(data.path())
+        .assert()
+        .code(0)
+        .stderr(
+            predicate::str::contains("spans.html: html2text failed on this page")
+                .and(predicate::str::contains("indexed 1 articles"))
+                .and(predicate::str::contains("panicked").not())
+                .and(predicate::str::contains("backtrace").not()),
+        );
+}
+
 #[test]
 fn index_reports_problems_and_strict_fails() {
     let data = crate::util::temp_tree(&[("ok.txt", b"Title\n\nBody."), ("bad.jsonl", b"{\n")]);
