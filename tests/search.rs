@@ -286,6 +286,24 @@ fn required_and_excluded_clauses_are_about_the_article() {
     );
 }
 
+/// An index of these files (one indexing thread), with the folder that holds both.
+fn index_of_files(files: &[(&str, &[u8])]) -> (tempfile::TempDir, NewsIndex) {
+    let dir = crate::util::temp_tree(files);
+    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
+    let opts = IndexOptions { threads: 1, ..IndexOptions::default() };
+    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
+    (dir, index)
+}
+
+/// `query` ranked with `rank` (over the defaults), explained, copies not collapsed.
+fn explained(index: &NewsIndex, query: &str, rank: &str) -> gazette::SearchResults {
+    let mut req = SearchRequest::new(query);
+    req.collapse = false;
+    req.explain = true;
+    req.rank = rank.parse().unwrap();
+    index.search(&req).unwrap()
+}
+
 /// The proximity bonus: of two articles with the same words, as often, in passages of the
 /// same length, the one where the query's words stand next to each other ranks first; with
 /// the bonus off (`proximity=0`) they score the same.
@@ -294,17 +312,9 @@ fn query_words_near_each_other_rank_first() {
     let filler = "the ministry published a long report on many other questions of the year";
     let near = format!("Ministry notes\n\nThe council adopted data protection rules. {filler}.\n");
     let far = format!("Council notes\n\nThe council adopted data rules. {filler} protection.\n");
-    let dir = crate::util::temp_tree(&[("near.txt", near.as_bytes()), ("far.txt", far.as_bytes())]);
-    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
-    let opts = IndexOptions { threads: 1, ..IndexOptions::default() };
-    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
-    let search = |rank: &str| {
-        let mut req = SearchRequest::new("data protection");
-        req.collapse = false;
-        req.explain = true;
-        req.rank = rank.parse().unwrap();
-        index.search(&req).unwrap()
-    };
+    let (_dir, index) =
+        index_of_files(&[("near.txt", near.as_bytes()), ("far.txt", far.as_bytes())]);
+    let search = |rank: &str| explained(&index, "data protection", rank);
     let on = search("");
     assert_eq!(on.hits.len(), 2);
     let path = on.hits[0].path.as_deref().unwrap_or_default();
@@ -331,17 +341,9 @@ fn articles_with_every_query_word_rank_first() {
     );
     let one = "One word\n\nSovereignty, sovereignty and sovereignty: the debate on sovereignty \
                went on, and sovereignty again.\n";
-    let dir = crate::util::temp_tree(&[("both.txt", both.as_bytes()), ("one.txt", one.as_bytes())]);
-    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
-    let opts = IndexOptions { threads: 1, ..IndexOptions::default() };
-    index_paths(&index, &[dir.path().to_path_buf()], &opts, &()).unwrap();
-    let search = |rank: &str| {
-        let mut req = SearchRequest::new("cloud sovereignty");
-        req.collapse = false;
-        req.explain = true;
-        req.rank = rank.parse().unwrap();
-        index.search(&req).unwrap()
-    };
+    let (_dir, index) =
+        index_of_files(&[("both.txt", both.as_bytes()), ("one.txt", one.as_bytes())]);
+    let search = |rank: &str| explained(&index, "cloud sovereignty", rank);
     let path = |r: &gazette::SearchResults| r.hits[0].path.clone().unwrap_or_default();
     let on = search("");
     assert_eq!(on.hits.len(), 2);
