@@ -605,10 +605,11 @@ impl NewsIndex {
         if p.fb_original >= 1.0 || p.fb_docs < 1.0 || p.fb_terms < 1.0 || own == 0 {
             return Ok(Vec::new());
         }
+        let words_of = coverage_of(parts).map_or(0, |(_, n)| n);
         let mut top: Vec<(f32, &ArticleMatches)> = groups
             .values()
             .filter(|m| !m.best.is_empty())
-            .map(|m| (article_score(m, p, coverage_of(parts).map_or(0, |(_, n)| n)), m))
+            .map(|m| (article_score(m, p, words_of), m))
             .collect();
         top.sort_unstable_by(|a, b| {
             b.0.total_cmp(&a.0).then_with(|| a.1.best[0].addr.cmp(&b.1.best[0].addr))
