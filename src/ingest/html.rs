@@ -551,10 +551,11 @@ fn largest<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
     doc.select(&s).max_by_key(|e| e.text().map(str::len).sum::<usize>())
 }
 
-/// Whether a panic is one Gazette contains: html2text's, which [`render`] catches (it falls
-/// back to the page's block text, with a warning). Rust's default panic hook still prints
-/// such a panic and its backtrace to stderr before it is caught; a program that indexes HTML
-/// can keep its stderr clean by skipping these in its own hook, as `gazette` does:
+/// Whether a panic is one Gazette contains: html2text's, which the HTML renderer catches
+/// (it falls back to the page's block text, with a warning). Rust's default panic hook
+/// still prints such a panic and its backtrace to stderr before it is caught; a program
+/// that indexes HTML can keep its stderr clean by skipping these in its own hook, as
+/// `gazette` does:
 ///
 /// ```
 /// let default = std::panic::take_hook();
