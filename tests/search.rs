@@ -361,6 +361,11 @@ fn articles_with_every_query_word_rank_first() {
         score(&off, "one.txt") / score(&off, "both.txt"),
     );
     assert!((ratio_off - 2.0 * ratio_on).abs() < 1e-4, "{ratio_on} {ratio_off}");
+    // Stop words do not count: "the" and "of" are words of the French and other-language
+    // fields, but no English passage can hold them.
+    let with_stop_words = explained(&index, "the cloud of sovereignty", "");
+    let e0 = with_stop_words.hits[0].explain.clone().unwrap();
+    assert_eq!((e0.words_found, e0.words_of, e0.coverage), (2, 2, 1.0), "{e0:?}");
     // Past `coverage_max` words the factor does not apply.
     let mut long = SearchRequest::new("cloud sovereignty debate officials consultation");
     long.explain = true;

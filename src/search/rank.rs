@@ -244,6 +244,11 @@ pub(crate) struct Bm25fQuery {
     pub masks: Option<Arc<WordMasks>>,
 }
 
+/// Whether a word counts for the coverage factor (see [`Bm25fQuery::own_words`]).
+fn counts_for_coverage(w: &Word) -> bool {
+    !w.expansion && w.terms.iter().any(|(role, _)| *role == Role::Exact)
+}
+
 /// The most query words the coverage factor tells apart (one bit each).
 pub(crate) const MASK_WORDS: usize = 32;
 
@@ -324,10 +329,12 @@ impl Query for Bm25fQuery {
 }
 
 impl Bm25fQuery {
-    /// The query's own words (not expansion terms) that have a term in some field, as far
-    /// as [`WordMasks`] tells them apart.
+    /// The query's own words (not expansion terms) the coverage factor counts, as far as
+    /// [`WordMasks`] tells them apart: those with a term in the `exact` field, which drops
+    /// the stop words of every language ("the" is a word of the French and other-language
+    /// fields, but no English passage holds it).
     pub(crate) fn own_words(&self) -> usize {
-        self.words.iter().filter(|w| !w.expansion && !w.terms.is_empty()).count().min(MASK_WORDS)
+        self.words.iter().filter(|w| counts_for_coverage(w)).count().min(MASK_WORDS)
     }
 
     fn bm25f_weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Bm25fWeight> {
@@ -394,7 +401,7 @@ impl Bm25fQuery {
             .words
             .iter()
             .map(|w| {
-                if w.expansion || w.terms.is_empty() || next >= MASK_WORDS {
+                if !counts_for_coverage(w) || next >= MASK_WORDS {
                     return 0;
                 }
                 next += 1;
