@@ -42,7 +42,7 @@ async fn send(app: &Router, method: Method, uri: &str, body: impl AsRef<[u8]>) -
 }
 
 #[tokio::test]
-async fn absurd_parameters_are_assert_error() {
+async fn absurd_parameters_are_refused() {
     let app = corpus_router(ServerConfig::default());
     for uri in [
         "/search?q=a&limit=18446744073709551616",
@@ -76,7 +76,7 @@ async fn absurd_parameters_are_assert_error() {
 }
 
 #[tokio::test]
-async fn oversized_and_invalid_queries_are_assert_error() {
+async fn oversized_and_invalid_queries_are_refused() {
     let app = corpus_router(ServerConfig::default());
     let long = format!("/search?q={}", "a".repeat(60_000));
     assert_error(
