@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     // with a warning): they must not print as crashes.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !gazette::ingest::html::is_contained_panic(info) {
+        if !gazette::ingest::html::panic_is_contained() {
             default_hook(info);
         }
     }));

@@ -7,6 +7,7 @@
 //!
 //! Boilerplate stripping lives only here.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -551,33 +552,40 @@ fn largest<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
     doc.select(&s).max_by_key(|e| e.text().map(str::len).sum::<usize>())
 }
 
-/// Whether a panic is one Gazette contains: html2text's, which the HTML renderer catches
-/// (it falls back to the page's block text, with a warning). Rust's default panic hook
-/// still prints such a panic and its backtrace to stderr before it is caught; a program
-/// that indexes HTML can keep its stderr clean by skipping these in its own hook, as
-/// `gazette` does:
+/// Called from a panic hook: whether the panic under way on this thread is one Gazette
+/// catches — html2text's, inside the HTML renderer, which then falls back to the page's
+/// block text with a warning. Rust's default panic hook still prints such a panic and its
+/// backtrace to stderr before it is caught; a program that indexes HTML can keep its stderr
+/// clean by skipping these in its own hook, as `gazette` does:
 ///
 /// ```
 /// let default = std::panic::take_hook();
 /// std::panic::set_hook(Box::new(move |info| {
-///     if !gazette::ingest::html::is_contained_panic(info) {
+///     if !gazette::ingest::html::panic_is_contained() {
 ///         default(info);
 ///     }
 /// }));
 /// ```
-pub fn is_contained_panic(info: &std::panic::PanicHookInfo<'_>) -> bool {
-    info.location().is_some_and(|l| l.file().replace('\\', "/").contains("/html2text-"))
+pub fn panic_is_contained() -> bool {
+    CONTAINING.with(Cell::get)
+}
+
+thread_local! {
+    /// Set while this thread runs html2text inside [`render`]'s `catch_unwind`.
+    static CONTAINING: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Renders HTML to text with html2text, containing its panics (it panics on a few real
 /// pages, in its table colspan handling: `<table><td><td colspan=2 rowspan=2>` is enough).
 fn render(fragment: &str) -> Option<String> {
+    CONTAINING.with(|c| c.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| {
         html2text::config::with_decorator(html2text::render::TrivialDecorator::new())
             .raw_mode(true)
             .no_link_wrapping()
             .string_from_read(fragment.as_bytes(), 100_000)
     }));
+    CONTAINING.with(|c| c.set(false));
     match result {
         Ok(Ok(text)) => Some(normalize_paragraphs(&text)),
         _ => None,
