@@ -928,36 +928,31 @@ fn article_clauses(ast: UserInputAst) -> (UserInputAst, Vec<UserInputAst>, Vec<U
 }
 
 /// An article's score: its best passage's plus a share of its second best, times its
-/// coverage factor `(own words found in the article / words_of) ^ coverage` when the query
-/// has from 2 to `coverage_max` own words (`words_of`; 0: no factor).
+/// coverage factor (see [`coverage_factor`]).
 fn article_score(m: &ArticleMatches, p: RankParams, words_of: usize) -> f32 {
     let second = m.best.get(1).map_or(0.0, |x| x.score);
     let score = m.best.first().map_or(0.0, |x| x.score) + p.second_passage * second;
     score * coverage_factor(m.words, p, words_of)
 }
 
-/// `(words found / words_of) ^ coverage` (see [`article_score`]).
+/// `(own words found in the article / words_of) ^ coverage`, where the query has `words_of`
+/// words the factor counts ([`coverage_of`]; 0: no factor, 1).
 fn coverage_factor(words: u32, p: RankParams, words_of: usize) -> f32 {
-    if !coverage_applies(p, words_of) {
+    if words_of == 0 {
         return 1.0;
     }
     let found = (words.count_ones() as usize).min(words_of);
     (found as f32 / words_of as f32).powf(p.coverage)
 }
 
-/// Whether the coverage factor applies to a query of `words_of` own words.
-fn coverage_applies(p: RankParams, words_of: usize) -> bool {
-    p.coverage > 0.0 && words_of >= 2 && words_of as f32 <= p.coverage_max
-}
-
 /// The word masks a search's collector reads and the number of words they tell apart, when
-/// the coverage factor applies: a query whose plain words form one BM25F query (nested
-/// groups each score on their own, and are left without it).
+/// the coverage factor applies ([`RankParams`] `coverage`, `coverage_max`): to a query
+/// whose plain words form one BM25F query (nested groups each score on their own, and are
+/// left without it).
 fn coverage_of(parts: &[Bm25fQuery]) -> Option<(Arc<WordMasks>, usize)> {
-    match parts {
-        [only] => only.masks.clone().map(|m| (m, only.own_words())),
-        _ => None,
-    }
+    let [only] = parts else { return None };
+    let words = only.coverage_words();
+    only.masks.clone().filter(|_| only.params.coverage_applies(words)).map(|m| (m, words))
 }
 
 /// Whether a query is only plain words OR'ed (what query expansion applies to).
@@ -1005,7 +1000,6 @@ fn explain(
     let second = matches.best.get(1);
     let words_of = coverage_of(parts).map_or(0, |(_, n)| n);
     let coverage = coverage_factor(matches.words, params, words_of);
-    let applies = coverage_applies(params, words_of);
     Ok(Explain {
         passage: best.pos,
         passage_score: best.score,
@@ -1016,8 +1010,8 @@ fn explain(
         words,
         matched_passages: matches.matched,
         coverage,
-        words_found: if applies { matches.words.count_ones().min(words_of as u32) } else { 0 },
-        words_of: if applies { words_of } else { 0 },
+        words_found: matches.words.count_ones().min(words_of as u32),
+        words_of,
     })
 }
 

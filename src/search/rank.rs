@@ -98,6 +98,13 @@ pub struct RankParams {
     pub fb_original: f32,
 }
 
+impl RankParams {
+    /// Whether the coverage factor applies to a query of `words` words that count for it.
+    pub(crate) fn coverage_applies(&self, words: usize) -> bool {
+        self.coverage > 0.0 && words >= 2 && words as f32 <= self.coverage_max
+    }
+}
+
 impl Default for RankParams {
     fn default() -> Self {
         RankParams {
@@ -244,7 +251,7 @@ pub(crate) struct Bm25fQuery {
     pub masks: Option<Arc<WordMasks>>,
 }
 
-/// Whether a word counts for the coverage factor (see [`Bm25fQuery::own_words`]).
+/// Whether a word counts for the coverage factor (see [`Bm25fQuery::coverage_words`]).
 fn counts_for_coverage(w: &Word) -> bool {
     !w.expansion && w.terms.iter().any(|(role, _)| *role == Role::Exact)
 }
@@ -333,7 +340,7 @@ impl Bm25fQuery {
     /// [`WordMasks`] tells them apart: those with a term in the `exact` field, which drops
     /// the stop words of every language ("the" is a word of the French and other-language
     /// fields, but no English passage holds it).
-    pub(crate) fn own_words(&self) -> usize {
+    pub(crate) fn coverage_words(&self) -> usize {
         self.words.iter().filter(|w| counts_for_coverage(w)).count().min(MASK_WORDS)
     }
 
@@ -410,7 +417,8 @@ impl Bm25fQuery {
             .collect();
         Ok(Bm25fWeight {
             bits,
-            masks: self.masks.clone(),
+            // Passages' masks only where the factor can apply (not for long queries).
+            masks: self.masks.clone().filter(|_| p.coverage_applies(self.coverage_words())),
             stats,
             words: self.words.iter().map(|w| w.text.clone()).collect(),
             word_weights: self.words.iter().map(|w| w.weight).collect(),
