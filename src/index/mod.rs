@@ -369,7 +369,11 @@ impl NewsIndex {
                 path: self.dir.join(first),
                 reason: match files.len() {
                     1 => "its checksum does not match its content".into(),
-                    n => format!("its checksum does not match its content, and {} other files' do not either", n - 1),
+                    n => format!(
+                        "its checksum does not match its content, and {} other files' do not \
+                         either",
+                        n - 1
+                    ),
                 },
             }),
         }
