@@ -327,6 +327,39 @@ fn query_words_near_each_other_rank_first() {
     assert!(off.hits.iter().all(|h| prox(h) == 0.0));
 }
 
+/// Regression (issue 6): the query grammar keeps one clause of a repeated word, so a
+/// description that repeats a word ("expert systems … expert systems", as the LISA and CISI
+/// requests do) lost the weight the anchors' engines give it. A word written twice now
+/// weighs twice, and words analysed alike ("budget", "budget,", "Budget") are one word of
+/// their summed weight, not several.
+#[test]
+fn a_word_written_twice_weighs_twice() {
+    let filler = "the council published a long report on many other questions of the year";
+    let a = format!("First notes\n\nThe ministry asked the ministry for a budget. {filler}.\n");
+    let b = format!("Second notes\n\nThe budget asked the budget for a ministry. {filler}.\n");
+    let (_dir, index) = index_of_files(&[("a.txt", a.as_bytes()), ("b.txt", b.as_bytes())]);
+    let search = |q: &str| explained(&index, q, "proximity=0");
+    let first = |r: &gazette::SearchResults| {
+        r.hits[0].path.as_deref().unwrap_or_default().rsplit('/').next().unwrap().to_string()
+    };
+    let once = search("ministry budget");
+    assert_eq!(once.hits.len(), 2);
+    assert!((once.hits[0].score - once.hits[1].score).abs() < 1e-4, "{:?}", once.hits);
+    let twice = search("ministry budget ministry");
+    assert_eq!(first(&twice), "a.txt");
+    assert!(twice.hits[0].score > 1.05 * twice.hits[1].score, "{:?}", twice.hits);
+    let words = twice.hits[0].explain.as_ref().unwrap().words.as_ref().unwrap();
+    let weights: Vec<(&str, f32)> = words.words.iter().map(|w| (&*w.word, w.weight)).collect();
+    assert_eq!(weights, [("ministry", 2.0), ("budget", 1.0)]);
+    assert_eq!(words.of, 2, "two words, one of them written twice");
+    // "budget," and "Budget" are the word "budget" again: one word, weight 3.
+    let variants = search("ministry budget budget, Budget");
+    assert_eq!(first(&variants), "b.txt");
+    let words = variants.hits[0].explain.as_ref().unwrap().words.as_ref().unwrap();
+    let weights: Vec<(&str, f32)> = words.words.iter().map(|w| (&*w.word, w.weight)).collect();
+    assert_eq!(weights, [("ministry", 1.0), ("budget", 3.0)]);
+}
+
 /// Article-level coverage: for a short query, an article that has every word somewhere (here
 /// in two different passages) ranks above one that repeats a single word, however often; the
 /// explanation says how many words the article has; with `coverage=0`, no factor.

@@ -14,6 +14,7 @@ pub mod highlight;
 mod rank;
 mod similar;
 
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Instant;
@@ -547,7 +548,7 @@ impl NewsIndex {
         extra: Vec<Word>,
     ) -> Result<(Box<dyn Query>, Vec<Bm25fQuery>)> {
         let f = self.fields();
-        let mut builder = QueryBuilder::new(self, req.rank)?;
+        let mut builder = QueryBuilder::new(self, req.rank)?.counting(&req.query);
         if req.rank.coverage > 0.0 {
             builder.masks = Some(Arc::default());
         }
@@ -753,6 +754,8 @@ struct QueryBuilder {
     parts: Vec<Bm25fQuery>,
     /// Given to every BM25F query built, when the search applies the coverage factor.
     masks: Option<Arc<WordMasks>>,
+    /// How often each word of the query text was written (see [`QueryBuilder::counting`]).
+    written: HashMap<String, usize>,
 }
 
 impl QueryBuilder {
@@ -776,7 +779,27 @@ impl QueryBuilder {
             title: f.title,
             plang: f.plang,
         };
-        Ok(QueryBuilder { parser, analyzers, fields, params, parts: Vec::new(), masks: None })
+        Ok(QueryBuilder {
+            parser,
+            analyzers,
+            fields,
+            params,
+            parts: Vec::new(),
+            masks: None,
+            written: HashMap::new(),
+        })
+    }
+
+    /// Weighs each plain word by how often `query` writes it: the query grammar keeps one
+    /// clause of a repeated word ("expert systems … expert systems"), but a description that
+    /// repeats a word stresses it, as Lucene's and FTS5's scores count it (query term
+    /// frequency). Counted over the whitespace-separated tokens of the text as written, so a
+    /// word inside parentheses or with an operator attached counts once.
+    fn counting(mut self, query: &str) -> QueryBuilder {
+        for token in query.split_whitespace() {
+            *self.written.entry(token.to_string()).or_default() += 1;
+        }
+        self
     }
 
     fn build(&mut self, ast: UserInputAst) -> Result<Box<dyn Query>> {
@@ -849,8 +872,17 @@ impl QueryBuilder {
         Ok(self.bm25f(words))
     }
 
+    /// One BM25F query over `words`; words analyzed to the same terms ("systems",
+    /// "systems,", "System") are one word, weighted by their sum.
     fn bm25f(&mut self, words: Vec<Word>) -> Box<dyn Query> {
-        let words: Vec<Word> = words.into_iter().filter(|w| !w.terms.is_empty()).collect();
+        let mut merged: Vec<Word> = Vec::with_capacity(words.len());
+        for w in words.into_iter().filter(|w| !w.terms.is_empty()) {
+            match merged.iter_mut().find(|m| m.terms == w.terms && m.expansion == w.expansion) {
+                Some(m) => m.weight += w.weight,
+                None => merged.push(w),
+            }
+        }
+        let words = merged;
         let q = Bm25fQuery {
             words,
             fields: self.fields,
@@ -891,7 +923,8 @@ impl QueryBuilder {
                 terms.push((*role, Term::from_field_text(*field, &text)));
             }
         }
-        Some(Word { text: lit.phrase.clone(), terms, weight: 1.0, expansion: false })
+        let weight = self.written.get(&lit.phrase).copied().unwrap_or(1).max(1) as f32;
+        Some(Word { text: lit.phrase.clone(), terms, weight, expansion: false })
     }
 }
 

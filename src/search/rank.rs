@@ -207,7 +207,7 @@ pub(crate) struct Word {
     pub text: String,
     /// Its term per field (text fields first).
     pub terms: Vec<(Role, Term)>,
-    /// Its weight in the query (1 for the query's own words).
+    /// Its weight in the query (for the query's own words, how often the query writes it).
     pub weight: f32,
     /// Added by query expansion (not counted for coordination).
     pub expansion: bool,
