@@ -76,6 +76,27 @@ fn a_second_writer_gets_a_clear_error() {
     assert!(err.to_string().contains("being updated by another process"), "{err}");
 }
 
+/// Regression (issue 9; seen as `Locked` in `watching_an_unchanged_folder_runs_nothing`
+/// while other tests spawned processes): a lock released a moment ago, or about to be,
+/// failed the next writer at once. A writer now waits up to a second for it, and still
+/// names a holder that keeps it longer.
+#[test]
+fn a_writer_waits_a_moment_for_the_lock() {
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let first = index.updater(50_000_000, 1).unwrap();
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            first.finish().unwrap();
+        });
+        let second = index.updater(50_000_000, 1);
+        assert!(second.is_ok(), "{:?}", second.err());
+    });
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
 #[test]
 fn opening_something_else_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();

@@ -134,6 +134,8 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     default_lang: Option<String>,
     seen: Mutex<HashSet<String>>,
+    /// The files this run's walk found (root key, relative path).
+    discovered: HashSet<FileKey>,
     accs: Mutex<HashMap<FileKey, FileAcc>>,
     /// Per JSON Lines file read again: line hash → line index in the old entry.
     line_maps: Mutex<HashMap<FileKey, Arc<HashMap<u64, usize>>>>,
@@ -346,12 +348,13 @@ pub fn index_paths(
     let mut summary = IndexSummary { files: files.len() as u64, ..IndexSummary::default() };
     progress.started(summary.files);
 
-    let run = Run {
+    let mut run = Run {
         root_keys: paths.iter().map(|p| (p.clone(), root_key(p))).collect(),
         old: old_roots.into_iter().collect(),
         progress,
         default_lang: opts.default_lang.as_deref().and_then(crate::ingest::normalize_lang),
         seen: Mutex::new(HashSet::new()),
+        discovered: HashSet::new(),
         accs: Mutex::new(HashMap::new()),
         line_maps: Mutex::new(HashMap::new()),
         passages: AtomicU64::new(0),
@@ -365,6 +368,7 @@ pub fn index_paths(
         fatal: Mutex::new(None),
     };
     found_problems.iter().for_each(|p| run.note(p));
+    run.discovered = files.iter().map(|f| (run.key_of(&f.root), f.rel.clone())).collect();
 
     // Files unchanged since the last run are not read.
     let mut to_read = Vec::new();
@@ -471,8 +475,11 @@ impl Run<'_> {
                     up.delete(&ArticleId(id.clone()));
                     removed += 1;
                 }
+                // A file this run found and kept (unchanged, or failed) but that vanished
+                // since keeps its entry: the next run removes its articles with it.
+                // Dropping the entry now would orphan them (found by a flaky watch test).
                 let path = if root.is_file() { root.clone() } else { root.join(rel) };
-                if !path.exists() {
+                if !self.discovered.contains(&(key.clone(), rel.clone())) && !path.exists() {
                     gone_files.push(rel.clone());
                 }
             }

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
@@ -42,6 +43,10 @@ const MARKER: &str = "gazette.json";
 
 /// The file naming the process that holds the writer lock.
 const LOCK_INFO: &str = "gazette.lock";
+/// How long a writer waits for the lock before reporting who holds it.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
+/// How often it tries again meanwhile.
+const LOCK_RETRY: Duration = Duration::from_millis(20);
 
 /// The value of the `kind` field on article records.
 const RECORD_KIND: &str = "article";
@@ -292,7 +297,21 @@ impl NewsIndex {
         // Tantivy needs at least 15 MB per thread.
         let heap = heap_bytes.max(threads * 16 * 1024 * 1024);
         let lock_file = self.dir.join(LOCK_INFO);
-        let writer = self.index.writer_with_num_threads(threads, heap).map_err(|e| match e {
+        // A lock just released can stay held for a moment: a process forked meanwhile (by
+        // this one, or a test harness) shares the lock file's descriptor until it execs.
+        // Waiting up to `LOCK_WAIT` for it, as SQLite's busy timeout does, keeps that
+        // moment from failing a run; a writer that holds the lock longer is reported.
+        let waited = Instant::now();
+        let writer = loop {
+            match self.index.writer_with_num_threads(threads, heap) {
+                Err(tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                )) if waited.elapsed() < LOCK_WAIT => std::thread::sleep(LOCK_RETRY),
+                other => break other,
+            }
+        };
+        let writer = writer.map_err(|e| match e {
             // Taking the lock failed for another reason than a holder (a read-only disk).
             tantivy::TantivyError::LockFailure(
                 tantivy::directory::error::LockError::IoError(io),
