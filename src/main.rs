@@ -21,10 +21,26 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("gazette: {err:#}");
+            eprintln!("gazette: {}", message(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each cause once: the library's errors already say their
+/// cause ("PATH: No such file or directory"), which `{:#}` would print a second time.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

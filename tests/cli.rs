@@ -143,6 +143,25 @@ fn exit_codes() {
     );
 }
 
+/// Regression (issue 9): the library's errors say their cause ("PATH: Not a directory (os
+/// error 20)"), and `{:#}` printed it a second time after them.
+#[test]
+fn an_error_prints_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = gazette()
+        .arg("--index")
+        .arg(file.join("idx"))
+        .args(["index", corpus().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(file.join("idx").to_str().unwrap()), "{err}");
+    assert_eq!(err.matches("(os error").count(), 1, "{err}");
+}
+
 #[test]
 fn json_output_follows_the_documented_schema() {
     let out =

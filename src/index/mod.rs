@@ -328,7 +328,7 @@ impl NewsIndex {
         // a killed process never blocks; this file only tells the next writer who holds it.
         let _ = std::fs::write(&lock_file, std::process::id().to_string());
         let generation = self.generation()?;
-        let manifest = Manifest::load(&self.dir, generation)?;
+        let manifest = committed(generation, Manifest::load(&self.dir, generation))?;
         Ok(IndexUpdater {
             writer,
             dir: self.dir.clone(),
@@ -370,7 +370,7 @@ impl NewsIndex {
                 other => return other,
             }
         }
-        Manifest::load(&self.dir, generation)
+        committed(generation, Manifest::load(&self.dir, generation))
     }
 
     /// Checks every file of the committed segments against its checksum (reading all of
@@ -496,6 +496,21 @@ impl NewsIndex {
             path: s(f.r_path).map(PathBuf::from),
             format,
         }
+    }
+}
+
+/// The manifest of the last commit, `loaded`: missing, it is damage (the commit names it;
+/// without it a run cannot tell which articles came from which file), with the advice to
+/// rebuild.
+fn committed(generation: u64, loaded: Result<Manifest>) -> Result<Manifest> {
+    match loaded {
+        Err(Error::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Damaged {
+                path,
+                reason: format!("the manifest of commit {generation} is missing"),
+            })
+        }
+        other => other,
     }
 }
 
