@@ -323,42 +323,65 @@ fn removing_a_line_removes_one_article_and_keeps_the_others() {
     assert_eq!(index.stats().unwrap().articles, 49);
 }
 
+/// Runs [`gazette::index::watch`] over `dir` (100 ms debounce) while `driver` acts in
+/// another thread, stops it when `driver` returns (or panics), and returns each batch's
+/// `(added, updated, removed, unchanged)`.
+fn watching(
+    index: &NewsIndex,
+    dir: &Path,
+    driver: impl FnOnce() + Send,
+) -> Vec<(u64, u64, u64, u64)> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let mut batches = Vec::new();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _stop = StopOnDrop(&stop);
+            driver();
+        });
+        gazette::index::watch(
+            index,
+            &[dir.to_path_buf()],
+            &opts(),
+            Duration::from_millis(100),
+            &(),
+            &stop,
+            &mut |s: &IndexSummary| batches.push(counts(s)),
+        )
+        .unwrap();
+    });
+    batches
+}
+
+/// Waits up to 20 s for `index` to hold `n` articles.
+fn wait_for_articles(index: &NewsIndex, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && index.stats().map_or(0, |st| st.articles) != n {
+        let _ = index.reload();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A file written after the last run but before the watcher is registered raises no event;
 /// `watch` must still index it (its first, catch-up run). This race made
 /// `watch_indexes_changes_and_stops_cleanly` fail on a loaded machine.
 #[test]
 fn watch_catches_up_with_changes_made_before_it_started() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
     let idx = tempfile::tempdir().unwrap();
     let index = NewsIndex::create(idx.path()).unwrap();
     run(&index, &[dir.path()]);
     std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
-    let stop = AtomicBool::new(false);
-    let mut batches = Vec::new();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline && index.stats().map_or(0, |st| st.articles) < 2 {
-                let _ = index.reload();
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            stop.store(true, Ordering::Relaxed);
-        });
-        gazette::index::watch(
-            &index,
-            &[dir.path().to_path_buf()],
-            &opts(),
-            Duration::from_millis(100),
-            &(),
-            &stop,
-            &mut |s: &IndexSummary| batches.push(s.added),
-        )
-        .unwrap();
-    });
+    let batches = watching(&index, dir.path(), || wait_for_articles(&index, 2));
     // The catch-up run adds b.txt; a late event for the same write may add a no-op batch.
-    assert_eq!(batches.first(), Some(&1), "{batches:?}");
-    assert_eq!(batches.iter().sum::<u64>(), 1, "{batches:?}");
+    assert_eq!(batches.first().map(|b| b.0), Some(1), "{batches:?}");
+    assert_eq!(batches.iter().map(|b| b.0).sum::<u64>(), 1, "{batches:?}");
     index.reload().unwrap();
     assert_eq!(index.stats().unwrap().articles, 2);
 }
@@ -370,38 +393,18 @@ fn watch_catches_up_with_changes_made_before_it_started() {
 /// folder runs nothing, and a real change still runs once.
 #[test]
 fn watching_an_unchanged_folder_runs_nothing() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
     let idx = tempfile::tempdir().unwrap();
     let index = NewsIndex::create(idx.path()).unwrap();
     run(&index, &[dir.path()]);
-    let stop = AtomicBool::new(false);
-    let mut batches = Vec::new();
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            std::thread::sleep(Duration::from_millis(1500));
-            // Reading a watched file is not a change either.
-            std::fs::read(dir.path().join("a.txt")).unwrap();
-            std::thread::sleep(Duration::from_millis(1000));
-            std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline && index.stats().map_or(0, |st| st.articles) < 2 {
-                let _ = index.reload();
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            std::thread::sleep(Duration::from_millis(1000));
-            stop.store(true, Ordering::Relaxed);
-        });
-        gazette::index::watch(
-            &index,
-            &[dir.path().to_path_buf()],
-            &opts(),
-            Duration::from_millis(100),
-            &(),
-            &stop,
-            &mut |s: &IndexSummary| batches.push(counts(s)),
-        )
-        .unwrap();
+    let batches = watching(&index, dir.path(), || {
+        std::thread::sleep(Duration::from_millis(1500));
+        // Reading a watched file is not a change either.
+        std::fs::read(dir.path().join("a.txt")).unwrap();
+        std::thread::sleep(Duration::from_millis(1000));
+        std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
+        wait_for_articles(&index, 2);
+        std::thread::sleep(Duration::from_millis(1000));
     });
     assert_eq!(batches, [(1, 0, 0, 1)], "one run, for the new file: {batches:?}");
 }
