@@ -18,6 +18,15 @@ fn run(index: &NewsIndex, roots: &[&Path]) -> IndexSummary {
     index_paths(index, &roots, &opts(), &()).unwrap()
 }
 
+/// A new index (in a temporary folder, kept alive by the guard returned) after one run over
+/// `dir`.
+fn indexed(dir: &Path) -> (tempfile::TempDir, NewsIndex) {
+    let idx = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx.path()).unwrap();
+    run(&index, &[dir]);
+    (idx, index)
+}
+
 fn counts(s: &IndexSummary) -> (u64, u64, u64, u64) {
     (s.added, s.updated, s.removed, s.unchanged)
 }
@@ -85,9 +94,7 @@ fn deletions_are_scoped_to_their_root() {
 #[test]
 fn an_article_moving_between_files_is_kept_once() {
     let dir = temp_tree(&[("x.md", b"---\nid: stable\ntitle: Moving\n---\nbody")]);
-    let idx = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(idx.path()).unwrap();
-    run(&index, &[dir.path()]);
+    let (_idx, index) = indexed(dir.path());
     std::fs::rename(dir.path().join("x.md"), dir.path().join("y.md")).unwrap();
     let s = run(&index, &[dir.path()]);
     assert_eq!((s.removed, index.stats().unwrap().articles), (0, 1), "{s:?}");
@@ -247,9 +254,7 @@ fn a_file_deleted_during_a_run_is_removed_by_the_next() {
         }
     }
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body."), ("b.txt", b"Beta\n\nBeta body.")]);
-    let idx = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(idx.path()).unwrap();
-    run(&index, &[dir.path()]);
+    let (_idx, index) = indexed(dir.path());
     let roots = [dir.path().to_path_buf()];
     let during = DeleteOnStart(dir.path().join("a.txt"));
     let s = index_paths(&index, &roots, &opts(), &during).unwrap();
@@ -313,9 +318,7 @@ fn removing_a_line_removes_one_article_and_keeps_the_others() {
         text.push_str(&format!("{{\"id\":\"k{i}\",\"title\":\"T{i}\",\"body\":\"body {i}\"}}\n"));
     }
     let dir = temp_tree(&[("feed.jsonl", text.as_bytes())]);
-    let idx = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(idx.path()).unwrap();
-    run(&index, &[dir.path()]);
+    let (_idx, index) = indexed(dir.path());
     let without_first: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
     std::fs::write(dir.path().join("feed.jsonl"), without_first).unwrap();
     let s = run(&index, &[dir.path()]);
@@ -374,9 +377,7 @@ fn wait_for_articles(index: &NewsIndex, n: u64) {
 #[test]
 fn watch_catches_up_with_changes_made_before_it_started() {
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
-    let idx = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(idx.path()).unwrap();
-    run(&index, &[dir.path()]);
+    let (_idx, index) = indexed(dir.path());
     std::fs::write(dir.path().join("b.txt"), "Beta\n\nBeta body.").unwrap();
     let batches = watching(&index, dir.path(), || wait_for_articles(&index, 2));
     // The catch-up run adds b.txt; a late event for the same write may add a no-op batch.
@@ -394,9 +395,7 @@ fn watch_catches_up_with_changes_made_before_it_started() {
 #[test]
 fn watching_an_unchanged_folder_runs_nothing() {
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);
-    let idx = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(idx.path()).unwrap();
-    run(&index, &[dir.path()]);
+    let (_idx, index) = indexed(dir.path());
     let batches = watching(&index, dir.path(), || {
         std::thread::sleep(Duration::from_millis(1500));
         // Reading a watched file is not a change either.
