@@ -453,7 +453,7 @@ impl NewsIndex {
             }
         }
         let total_hits = groups.len();
-        let words_of = coverage_of(&parts).map_or(0, |(_, n)| n);
+        let words_of = coverage_count(&parts);
         let facets =
             req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_deref())));
 
@@ -606,7 +606,7 @@ impl NewsIndex {
         if p.fb_original >= 1.0 || p.fb_docs < 1.0 || p.fb_terms < 1.0 || own == 0 {
             return Ok(Vec::new());
         }
-        let words_of = coverage_of(parts).map_or(0, |(_, n)| n);
+        let words_of = coverage_count(parts);
         let mut top: Vec<(f32, &ArticleMatches)> = groups
             .values()
             .filter(|m| !m.best.is_empty())
@@ -882,9 +882,8 @@ impl QueryBuilder {
                 None => merged.push(w),
             }
         }
-        let words = merged;
         let q = Bm25fQuery {
-            words,
+            words: merged,
             fields: self.fields,
             params: self.params,
             masks: self.masks.clone(),
@@ -988,6 +987,11 @@ fn coverage_of(parts: &[Bm25fQuery]) -> Option<(Arc<WordMasks>, usize)> {
     only.masks.clone().filter(|_| only.params.coverage_applies(words)).map(|m| (m, words))
 }
 
+/// The number of words the coverage factor counts in a search's query (0: no factor).
+fn coverage_count(parts: &[Bm25fQuery]) -> usize {
+    coverage_of(parts).map_or(0, |(_, n)| n)
+}
+
 /// Whether a query is only plain words OR'ed (what query expansion applies to).
 fn is_plain_words(ast: &UserInputAst) -> bool {
     let plain = |a: &UserInputAst| match a {
@@ -1031,7 +1035,7 @@ fn explain(
     }
     let from_words = words.as_ref().map_or(0.0, |w| w.score);
     let second = matches.best.get(1);
-    let words_of = coverage_of(parts).map_or(0, |(_, n)| n);
+    let words_of = coverage_count(parts);
     let coverage = coverage_factor(matches.words, params, words_of);
     Ok(Explain {
         passage: best.pos,
