@@ -9,12 +9,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     // html2text's panics are caught by the library (the page falls back to its block text,
     // with a warning): they must not print as crashes.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !gazette::ingest::html::panic_is_contained() {
-            default_hook(info);
-        }
-    }));
+    gazette::ingest::html::quiet_contained_panics();
     let args = cli::Cli::parse();
     cli::init_logging(args.verbose);
     match cli::run(args) {

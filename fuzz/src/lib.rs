@@ -19,27 +19,13 @@ fn scratch() -> &'static Path {
     .path()
 }
 
-/// Lets through the panics Gazette contains (html2text's, caught by the HTML renderer, which
-/// falls back to the page's block text: see `gazette::ingest::html::panic_is_contained`).
-/// libFuzzer's panic hook aborts on every panic, caught or not, so without this each such
-/// page counts as a crash; any other panic still aborts.
-fn contain_html2text_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let fuzzer_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !gazette::ingest::html::panic_is_contained() {
-                fuzzer_hook(info);
-            }
-        }));
-    });
-}
-
 /// Writes `bytes` to a file named `name` (its extension picks the format and compression, as
 /// for any user file) and reads it through the same path `gazette index` uses; checks the
 /// invariants of every article read.
 pub fn ingest_as(name: &str, bytes: &[u8]) -> Parsed {
-    contain_html2text_panics();
+    // libFuzzer's panic hook aborts on every panic, caught or not: let through those Gazette
+    // contains (html2text's, in the HTML renderer), so that such a page is no crash.
+    gazette::ingest::html::quiet_contained_panics();
     let path = scratch().join(name);
     std::fs::write(&path, bytes).expect("write scratch file");
     let parsed = read_paths(&[path]);

@@ -555,19 +555,30 @@ fn largest<'a>(doc: &'a Html, selector: &str) -> Option<ElementRef<'a>> {
 /// Called from a panic hook: whether the panic under way on this thread is one Gazette
 /// catches — html2text's, inside the HTML renderer, which then falls back to the page's
 /// block text with a warning. Rust's default panic hook still prints such a panic and its
-/// backtrace to stderr before it is caught; a program that indexes HTML can keep its stderr
-/// clean by skipping these in its own hook, as `gazette` does:
-///
-/// ```
-/// let default = std::panic::take_hook();
-/// std::panic::set_hook(Box::new(move |info| {
-///     if !gazette::ingest::html::panic_is_contained() {
-///         default(info);
-///     }
-/// }));
-/// ```
+/// backtrace to stderr before it is caught; [`quiet_contained_panics`] installs a hook that
+/// skips them.
 pub fn panic_is_contained() -> bool {
     CONTAINING.with(Cell::get)
+}
+
+/// Wraps the current panic hook (Rust's default, or a fuzzer's) so that it skips the panics
+/// Gazette contains ([`panic_is_contained`]) and sees every other one, as `gazette` does at
+/// start-up: a program that indexes HTML keeps its stderr clean. Installs the wrapper once
+/// per process; later calls do nothing.
+///
+/// ```
+/// gazette::ingest::html::quiet_contained_panics();
+/// ```
+pub fn quiet_contained_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !panic_is_contained() {
+                previous(info);
+            }
+        }));
+    });
 }
 
 thread_local! {
