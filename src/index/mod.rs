@@ -501,7 +501,8 @@ impl NewsIndex {
 
 /// The settings of a new index: the document store compressed with zstd (level 3) rather
 /// than Tantivy's default LZ4 — stored bodies are most of an index, and zstd makes them a
-/// third smaller for a few microseconds more per document read (BENCHMARKS.md, issue 8).
+/// third smaller, for about half a millisecond more per search that shows 10 articles with
+/// 2 passages each (BENCHMARKS.md, issue 8).
 /// An index keeps the compressor it was created with; readers handle both.
 fn index_settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
