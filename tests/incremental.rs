@@ -265,6 +265,31 @@ fn a_file_deleted_during_a_run_is_removed_by_the_next() {
     assert_eq!(hits(&index, "alpha"), 0);
 }
 
+/// Regression (issue 9): a file the walk no longer found but whose path still existed (here,
+/// replaced by a folder) lost its articles but kept its manifest entry, so when the file came
+/// back with the same size and time it looked unchanged, was not read, and its article stayed
+/// lost until the file was edited or the index rebuilt.
+#[test]
+fn a_file_replaced_by_a_folder_and_back_is_read_again() {
+    let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body."), ("b.txt", b"Beta\n\nBeta body.")]);
+    let (_idx, index) = indexed(dir.path());
+    let a = dir.path().join("a.txt");
+    let mtime = std::fs::metadata(&a).unwrap().modified().unwrap();
+    std::fs::remove_file(&a).unwrap();
+    std::fs::create_dir(&a).unwrap();
+    std::fs::write(a.join("inner.txt"), "Inner\n\nInner body.").unwrap();
+    let s = run(&index, &[dir.path()]);
+    assert_eq!(counts(&s), (1, 0, 1, 1), "inner added, alpha removed, beta unchanged");
+
+    std::fs::remove_dir_all(&a).unwrap();
+    std::fs::write(&a, "Alpha\n\nAlpha body.").unwrap();
+    std::fs::File::options().write(true).open(&a).unwrap().set_modified(mtime).unwrap();
+    let s = run(&index, &[dir.path()]);
+    assert_eq!(counts(&s), (1, 0, 1, 1), "alpha read again, inner removed, beta unchanged");
+    assert_eq!(hits(&index, "alpha"), 1);
+    assert_eq!(index.manifest().unwrap().articles.len(), 2);
+}
+
 #[test]
 fn watch_indexes_changes_and_stops_cleanly() {
     let dir = temp_tree(&[("a.txt", b"Alpha\n\nAlpha body.")]);

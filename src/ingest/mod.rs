@@ -244,7 +244,8 @@ fn is_readme(path: &Path) -> bool {
 /// Finds the input files under `paths`: folders are walked recursively in a stable order,
 /// skipping hidden files and folders, README files and files of unknown types; files named
 /// directly are read whatever their name (by content when the extension is unknown).
-/// Unreadable folders, symlink loops and missing paths are returned as problems.
+/// Unreadable folders, symlink loops and missing paths are returned as problems, each naming
+/// the folder or file that could not be listed (the link, for a loop).
 pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
@@ -283,11 +284,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    let path = match &e {
-                        ignore::Error::WithPath { path, .. } => path.clone(),
-                        _ => root.clone(),
-                    };
-                    problems.push(Problem::skipped(&path, None, e.to_string()));
+                    let path = walk_error_path(&e).unwrap_or(root).to_path_buf();
+                    problems.push(Problem::skipped(&path, None, walk_error_message(&e)));
                     continue;
                 }
             };
@@ -319,6 +317,39 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Problem>) {
         }
     }
     (files, problems)
+}
+
+/// The folder or file a walk error is about: the path it carries, or the link of a loop.
+fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::Loop { child, .. } => Some(child),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        _ => None,
+    }
+}
+
+/// What went wrong, without the path the problem already names: the walk's errors repeat it
+/// two or three times ("sub: IO error for operation on sub: Permission denied").
+fn walk_error_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_message(err),
+        ignore::Error::Loop { ancestor, .. } => {
+            format!("a symbolic link loop (it leads back to {})", ancestor.display())
+        }
+        ignore::Error::Io(io) => {
+            let mut cause: &dyn std::error::Error = io;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            cause.to_string()
+        }
+        other => other.to_string(),
+    }
 }
 
 /// A piece of input small enough to parse on one thread.
