@@ -175,6 +175,45 @@ fn an_id_seen_twice_in_one_run_is_held_once_last_version_wins() {
     assert_eq!(index.article(&"x".into()).unwrap().unwrap().body, "gamma version");
 }
 
+/// New ids are written without delete terms (there is nothing to delete); every way an id
+/// comes back must still leave exactly one copy: written twice in one commit, deleted and
+/// written again in one commit, and written again in a later commit.
+#[test]
+fn every_way_an_id_is_written_again_leaves_one_copy() {
+    use gazette::{Article, ArticleId};
+    let idx_dir = tempfile::tempdir().unwrap();
+    let index = NewsIndex::create(idx_dir.path()).unwrap();
+    let count =
+        |index: &NewsIndex, q: &str| index.search(&SearchRequest::new(q)).unwrap().total_hits;
+    let mut up = index.updater(50_000_000, 1).unwrap();
+    up.upsert(&Article::new("a", "A", "alpha first")).unwrap();
+    up.upsert(&Article::new("b", "B", "beta first")).unwrap();
+    up.upsert(&Article::new("b", "B", "beta second")).unwrap();
+    up.commit().unwrap();
+    up.delete(&ArticleId("a".into()));
+    up.upsert(&Article::new("a", "A", "alpha second")).unwrap();
+    up.upsert(&Article::new("b", "B", "beta third")).unwrap();
+    up.upsert(&Article::new("c", "C", "gamma first")).unwrap();
+    up.commit().unwrap();
+    up.finish().unwrap();
+    index.reload().unwrap();
+    let stats = index.stats().unwrap();
+    assert_eq!((stats.articles, stats.passages), (3, 3), "one record and one passage each");
+    assert_eq!(
+        (count(&index, "first"), count(&index, "second"), count(&index, "third")),
+        (1, 1, 1)
+    );
+    assert_eq!(index.article(&ArticleId("a".into())).unwrap().unwrap().body, "alpha second");
+    assert_eq!(index.article(&ArticleId("b".into())).unwrap().unwrap().body, "beta third");
+    let mut up = index.updater(50_000_000, 1).unwrap();
+    up.upsert(&Article::new("c", "C", "gamma second")).unwrap();
+    up.commit().unwrap();
+    up.finish().unwrap();
+    index.reload().unwrap();
+    assert_eq!(index.stats().unwrap(), gazette::index::IndexStats { articles: 3, passages: 3 });
+    assert_eq!(count(&index, "gamma"), 1);
+}
+
 /// Articles that declare no language and are too short to detect take `default_lang`, so
 /// they are stemmed like the rest ("engines" finds "engine"); declared languages are kept.
 #[test]
