@@ -720,8 +720,8 @@ impl IndexUpdater {
         }
         // An id the index does not hold has nothing to delete. Skipping its two delete terms
         // saves Tantivy looking them up in every segment at commit, and the memory its delete
-        // queue keeps them in (about 550 bytes each, held while a merge runs: 48 MB at the
-        // end of a fresh 43,808-article run, growing with the corpus). The manifest lists
+        // queue keeps them in (about 550 bytes each; a fresh 43,808-article run held all
+        // 87,616 at once, 48 MB, growing with the corpus: BENCHMARKS.md). The manifest lists
         // exactly what the index holds (both are committed together).
         let known = self.lock_manifest()?.articles.contains_key(article.id.as_str());
         let ops = self.operations(article);
