@@ -136,8 +136,10 @@ struct Run<'a> {
     seen: Mutex<HashSet<String>>,
     /// The files this run's walk found (root key, relative path).
     discovered: HashSet<FileKey>,
-    /// The folders and files the walk reported problems with (could not list or stat).
-    unlisted: Vec<PathBuf>,
+    /// Old files the walk did not find because it could not reach them: the file, or a
+    /// folder on its way, is one the walk reported a problem with (could not list or stat).
+    /// They keep their articles and entries until a run can read them again.
+    unreachable: HashSet<FileKey>,
     accs: Mutex<HashMap<FileKey, FileAcc>>,
     /// Per JSON Lines file read again: line hash → line index in the old entry.
     line_maps: Mutex<HashMap<FileKey, Arc<HashMap<u64, usize>>>>,
@@ -167,16 +169,6 @@ impl Run<'_> {
 
     fn old_entry(&self, file: &InputFile) -> Option<&FileEntry> {
         self.old.get(&self.key_of(&file.root)).and_then(|files| files.get(&file.rel))
-    }
-
-    /// Whether an old file of `root` was not found by this run's walk because the walk could
-    /// not reach it: the file, or a folder on its way, is one the walk reported a problem with.
-    fn unreachable(&self, root: &Path, key: &str, rel: &str) -> bool {
-        if self.unlisted.is_empty() || self.discovered.contains(&(key.into(), rel.into())) {
-            return false;
-        }
-        let path = if root.is_file() { root.to_path_buf() } else { root.join(rel) };
-        self.unlisted.iter().any(|p| path.starts_with(p))
     }
 
     fn mark_seen<'s>(&self, ids: impl IntoIterator<Item = &'s String>) {
@@ -367,7 +359,7 @@ pub fn index_paths(
         default_lang: opts.default_lang.as_deref().and_then(crate::ingest::normalize_lang),
         seen: Mutex::new(HashSet::new()),
         discovered: HashSet::new(),
-        unlisted: Vec::new(),
+        unreachable: HashSet::new(),
         accs: Mutex::new(HashMap::new()),
         line_maps: Mutex::new(HashMap::new()),
         passages: AtomicU64::new(0),
@@ -382,13 +374,18 @@ pub fn index_paths(
     };
     found_problems.iter().for_each(|p| run.note(p));
     run.discovered = files.iter().map(|f| (run.key_of(&f.root), f.rel.clone())).collect();
-    run.unlisted = found_problems.into_iter().map(|p| p.path).collect();
-    // A file the walk could not reach (an unreadable folder, a failed stat) is not gone:
-    // its articles stay until a run can read it again.
-    for (root, key) in &run.root_keys {
-        for (rel, entry) in run.old.get(key).into_iter().flatten() {
-            if run.unreachable(root, key, rel) {
-                run.mark_seen(&entry.ids);
+    // Files the walk could not reach are not gone (`Run::unreachable`).
+    if !found_problems.is_empty() {
+        for (root, key) in &run.root_keys {
+            for (rel, entry) in run.old.get(key).into_iter().flatten() {
+                let file = (key.clone(), rel.clone());
+                let path = if root.is_file() { root.clone() } else { root.join(rel) };
+                if !run.discovered.contains(&file)
+                    && found_problems.iter().any(|p| path.starts_with(&p.path))
+                {
+                    run.mark_seen(&entry.ids);
+                    run.unreachable.insert(file);
+                }
             }
         }
     }
@@ -505,8 +502,8 @@ impl Run<'_> {
                 // Any other file the walk did not find is gone, even if its path still exists
                 // (now a folder, or inside a nested index): keeping its entry would make it
                 // look unchanged, unread, when it comes back.
-                let found = self.discovered.contains(&(key.clone(), rel.clone()));
-                if !found && !self.unreachable(root, &key, rel) {
+                let file = (key.clone(), rel.clone());
+                if !self.discovered.contains(&file) && !self.unreachable.contains(&file) {
                     gone_files.push(rel.clone());
                 }
             }
