@@ -670,7 +670,12 @@ impl IndexUpdater {
     /// Adds an article, replacing any article with the same id (in the same commit), and
     /// returns the number of passages indexed.
     pub fn upsert(&self, article: &Article) -> Result<usize> {
-        let n = self.write(article)?;
+        let known = self.lock_manifest()?.articles.contains_key(article.id.as_str());
+        self.write_and_record(article, known)
+    }
+
+    fn write_and_record(&self, article: &Article, known: bool) -> Result<usize> {
+        let n = self.write(article, known)?;
         self.record(article, n);
         Ok(n)
     }
@@ -684,7 +689,7 @@ impl IndexUpdater {
         match old {
             Some(h) if h == hash => Ok((Change::Unchanged, 0)),
             old => {
-                let n = self.upsert(article)?;
+                let n = self.write_and_record(article, old.is_some())?;
                 Ok((if old.is_some() { Change::Updated } else { Change::Added }, n))
             }
         }
@@ -707,7 +712,8 @@ impl IndexUpdater {
         Ok(f(&mut *self.lock_manifest()?))
     }
 
-    fn write(&self, article: &Article) -> Result<usize> {
+    /// Writes the article's documents; `known`: the index holds an article with this id.
+    fn write(&self, article: &Article, known: bool) -> Result<usize> {
         self.dirty.store(true, Ordering::Relaxed);
         let key = article_key(article.id.as_str());
         let first = self.pending.lock().map(|mut p| p.insert(key)).unwrap_or(false);
@@ -723,7 +729,6 @@ impl IndexUpdater {
         // queue keeps them in (about 550 bytes each; a fresh 43,808-article run held all
         // 87,616 at once, 48 MB, growing with the corpus: BENCHMARKS.md). The manifest lists
         // exactly what the index holds (both are committed together).
-        let known = self.lock_manifest()?.articles.contains_key(article.id.as_str());
         let ops = self.operations(article);
         let n = ops.len() - 3;
         for op in ops {
