@@ -23,7 +23,12 @@ fn gazette_bin() -> PathBuf {
 }
 
 fn gazette(idx: &Path) -> Command {
-    let mut cmd = Command::new(gazette_bin());
+    on_index(Command::new(gazette_bin()), idx)
+}
+
+/// `cmd` (`gazette`, or a program that runs it) without the caller's Gazette settings, on
+/// the index `idx`.
+fn on_index(mut cmd: Command, idx: &Path) -> Command {
     cmd.env_remove("GAZETTE_INDEX").env_remove("RUST_LOG").env_remove("GAZETTE_API_KEY");
     cmd.arg("--index").arg(idx);
     cmd
@@ -503,10 +508,9 @@ fn issue_9_a_folder_unreadable_for_one_run_keeps_its_articles() {
     let idx = idx.path().join("idx");
     let index = |idx: &Path| {
         let mut cmd = if is_root() {
-            let mut c = Command::new("setpriv");
-            c.args(["--bounding-set", "-dac_override,-dac_read_search"]).arg(gazette_bin());
-            c.env_remove("GAZETTE_INDEX").env_remove("RUST_LOG").arg("--index").arg(idx);
-            c
+            let mut setpriv = Command::new("setpriv");
+            setpriv.args(["--bounding-set", "-dac_override,-dac_read_search"]).arg(gazette_bin());
+            on_index(setpriv, idx)
         } else {
             gazette(idx)
         };
