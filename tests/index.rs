@@ -98,7 +98,8 @@ fn a_writer_waits_a_moment_for_the_lock() {
 }
 
 /// Issue 8 (index size): a new index compresses its document store with zstd, which makes
-/// the UN debates' index 19 % smaller than Tantivy's default LZ4 (BENCHMARKS.md).
+/// the UN debates' index 18 % smaller than Tantivy's default LZ4; level 1, faster to write
+/// than 3 for a store 4 % larger (BENCHMARKS.md).
 #[test]
 fn a_new_index_stores_documents_with_zstd() {
     let idx_dir = tempfile::tempdir().unwrap();
@@ -110,7 +111,7 @@ fn a_new_index_stores_documents_with_zstd() {
     let meta = std::fs::read_to_string(idx_dir.path().join("meta.json")).unwrap();
     let meta: serde_json::Value = serde_json::from_str(&meta).unwrap();
     let compression = meta["index_settings"]["docstore_compression"].as_str().unwrap();
-    assert!(compression.starts_with("zstd"), "{compression}");
+    assert_eq!(compression, "zstd(compression_level=1)");
     let reopened = NewsIndex::open(idx_dir.path()).unwrap();
     assert_eq!(reopened.article(&"a".into()).unwrap().unwrap().body, "Body text of the article.");
 }
