@@ -4,7 +4,9 @@
 //! - `passages`: sentence and passage splitting of an article body;
 //! - `analysis/<chain>`: each analysis chain over text of its language;
 //! - `highlight`: highlight ranges of a query in a passage (analyzers built per query);
-//! - `ingest`: JSON Lines parsing into articles (language detection included).
+//! - `ingest`: JSON Lines parsing into articles (language detection included);
+//! - `fingerprint`: the near-duplicate fingerprint of an article body (computed once per
+//!   article at index time).
 //!
 //! `cargo bench --bench hot_paths` (add `-- analysis` to run one group). The corpus-scale
 //! figures, beside raw Tantivy, come from `bench/run.sh`.
@@ -124,6 +126,18 @@ fn ingest(c: &mut Criterion) {
     g.finish();
 }
 
+fn fingerprint(c: &mut Criterion) {
+    let (_, by_lang) = texts();
+    let mut g = c.benchmark_group("fingerprint");
+    for (lang, text) in &by_lang {
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::new("simhash", format!("{lang:?}")), text, |b, text| {
+            b.iter(|| gazette::index::fingerprint::fingerprint(black_box(text)))
+        });
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -134,6 +148,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = passages, analysis_chains, highlight, ingest
+    targets = passages, analysis_chains, highlight, ingest, fingerprint
 }
 criterion_main!(benches);
