@@ -11,25 +11,12 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use axum::Router;
 use gazette::server::{Server, ServerConfig};
-use gazette::{Article, NewsIndex};
 
 use crate::server::Running;
 use crate::util::http::{assert_error, call, corpus_router, urlencode, Reply};
+use crate::util::one_article::one_article_index;
 
 const KEY: &str = "hostile-key-0123456789";
-
-fn writable() -> (tempfile::TempDir, NewsIndex) {
-    let dir = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
-    let mut u = index.updater(50_000_000, 1).unwrap();
-    let mut a = Article::new("a1", "Morocco and OpenAI", "Morocco met OpenAI in New York.");
-    a.lang = Some("en".into());
-    u.upsert(&a).unwrap();
-    u.commit().unwrap();
-    u.finish().unwrap();
-    index.reload().unwrap();
-    (dir, index)
-}
 
 fn keyed() -> ServerConfig {
     crate::util::http::keyed(KEY)
@@ -144,7 +131,7 @@ async fn query_patterns_that_could_explode_stay_bounded() {
 
 #[tokio::test]
 async fn hostile_bodies_are_refused_and_write_nothing() {
-    let (_dir, index) = writable();
+    let (_dir, index) = one_article_index();
     let app =
         Server::new(index, ServerConfig { max_body_bytes: 1 << 20, ..keyed() }).unwrap().router();
     let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n)).into_bytes();
@@ -245,7 +232,7 @@ fn raw_exchange(base: &str, head: &[u8], pause: Duration, rest: &[u8]) -> String
 // See: issue 9 (a client sending its body too slowly got 503, a server error, instead of 408).
 #[test]
 fn issue_9_a_slow_client_gets_408_and_others_are_served_meanwhile() {
-    let (_dir, index) = writable();
+    let (_dir, index) = one_article_index();
     let config = ServerConfig { request_timeout: Duration::from_secs(1), ..keyed() };
     let server = Running::start(index, config);
     let head = format!(
@@ -280,7 +267,7 @@ fn issue_9_a_slow_client_gets_408_and_others_are_served_meanwhile() {
 // as long as it liked: `axum::serve` set no timer, so hyper's header timeout never fired).
 #[test]
 fn issue_9_a_client_slow_to_send_its_headers_is_disconnected() {
-    let (_dir, index) = writable();
+    let (_dir, index) = one_article_index();
     let config = ServerConfig { header_timeout: Duration::from_secs(1), ..ServerConfig::default() };
     let server = Running::start(index, config);
     let slow: Vec<_> = (0..4)

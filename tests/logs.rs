@@ -18,8 +18,11 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use gazette::server::{Server, ServerConfig};
-use gazette::{Article, NewsIndex};
 use tower::ServiceExt;
+
+#[path = "util/one_article.rs"]
+mod one_article;
+use one_article::one_article_index;
 
 const KEY: &str = "logged-key-0123456789";
 
@@ -61,15 +64,7 @@ fn the_api_key_never_reaches_the_logs() {
         .finish();
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let dir = tempfile::tempdir().unwrap();
-    let index = NewsIndex::create(&dir.path().join("idx")).unwrap();
-    let mut u = index.updater(50_000_000, 1).unwrap();
-    let mut a = Article::new("a1", "Morocco and OpenAI", "Morocco met OpenAI in New York.");
-    a.lang = Some("en".into());
-    u.upsert(&a).unwrap();
-    u.commit().unwrap();
-    u.finish().unwrap();
-    index.reload().unwrap();
+    let (_dir, index) = one_article_index();
 
     let config =
         ServerConfig { api_key: Some(KEY.into()), protect_reads: true, ..ServerConfig::default() };

@@ -7,6 +7,8 @@ use gazette::{index_paths, IndexOptions, NewsIndex};
 
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "server")]
+pub mod one_article;
 
 /// The shipped sample corpus.
 pub fn corpus() -> PathBuf {
