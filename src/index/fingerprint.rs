@@ -83,7 +83,6 @@ pub fn fingerprint(body: &str) -> Option<u64> {
     // `ones` before a byte can overflow.
     let mut ones = [0u32; 64];
     let mut lanes = [0u64; 8];
-    let mut pending = 0;
     let carry = |lanes: &mut [u64; 8], ones: &mut [u32; 64]| {
         for (j, lane) in lanes.iter_mut().enumerate() {
             for (i, count) in ones[8 * j..8 * j + 8].iter_mut().enumerate() {
@@ -98,10 +97,8 @@ pub fn fingerprint(body: &str) -> Option<u64> {
         for (j, lane) in lanes.iter_mut().enumerate() {
             *lane += SPREAD[(h >> (8 * j) & 0xFF) as usize];
         }
-        pending += 1;
-        if pending == 255 {
+        if (i + 1) % 255 == 0 {
             carry(&mut lanes, &mut ones);
-            pending = 0;
         }
     }
     carry(&mut lanes, &mut ones);
