@@ -253,6 +253,51 @@ fn explain_takes_the_score_apart() {
     assert!(plain.hits.iter().all(|h| h.explain.is_none()));
 }
 
+/// A query of more than `coverage_max` words (stop words aside) is verbose: it ranks with
+/// the `verbose_` parameters (the written form's weight, the second passage's share), a
+/// keyword query with the others; the stop words of a long question do not make it verbose.
+#[test]
+fn verbose_queries_rank_with_their_own_parameters() {
+    let explained = |q: &str| {
+        let mut req = SearchRequest::new(q);
+        req.explain = true;
+        let results = corpus_index().search(&req).unwrap();
+        results.hits[0].explain.clone().expect("explain asked for")
+    };
+    let exact_weights = |e: &gazette::search::Explain| -> Vec<f32> {
+        let words = e.words.as_ref().expect("plain words");
+        words
+            .words
+            .iter()
+            .flat_map(|w| &w.fields)
+            .filter(|f| f.field == "exact")
+            .map(|f| f.weight)
+            .collect()
+    };
+    let p = gazette::search::RankParams::default();
+    assert!(p.verbose_exact < p.exact && p.verbose_second_passage < p.second_passage, "{p:?}");
+
+    let keywords = explained("Mistral memorandum Morocco data");
+    assert_eq!(keywords.second_passage_share, p.second_passage);
+    assert_eq!(keywords.words_of, 4, "four words: a keyword query, with the coverage factor");
+    let w = exact_weights(&keywords);
+    assert!(!w.is_empty() && w.iter().all(|w| *w == p.exact), "{w:?}");
+
+    let verbose = explained("Mistral memorandum Morocco data protection sovereignty");
+    assert_eq!(verbose.second_passage_share, p.verbose_second_passage);
+    assert_eq!(verbose.words_of, 0, "a verbose query gets no coverage factor");
+    let w = exact_weights(&verbose);
+    assert!(!w.is_empty() && w.iter().all(|w| *w == p.verbose_exact), "{w:?}");
+    insta::assert_snapshot!(
+        "verbose_query",
+        golden("Mistral memorandum Morocco data protection sovereignty", 5)
+    );
+
+    // Stop words do not count: four words and three stop words are a keyword query.
+    let question = explained("the Mistral memorandum of Morocco and data");
+    assert_eq!(question.second_passage_share, p.second_passage);
+}
+
 /// Regression (issue 9, found by `properties::search_highlights_hold_their_invariants`): a
 /// negated phrase that runs out before the last candidate made Tantivy's phrase scorer
 /// panic in debug builds (`seek_danger`: "target should be greater than or equal to doc").

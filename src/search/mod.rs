@@ -454,13 +454,14 @@ impl NewsIndex {
         }
         let total_hits = groups.len();
         let words_of = coverage_count(&parts);
+        let rank = query_rank(&parts, req.rank);
         let facets =
             req.facets.then(|| Facets::count(groups.values().filter_map(|m| m.facets.as_deref())));
 
         let mut ranked: Vec<(f32, ArticleMatches)> = groups
             .into_values()
             .filter(|m| !m.best.is_empty())
-            .map(|m| (article_score(&m, req.rank, words_of), m))
+            .map(|m| (article_score(&m, rank, words_of), m))
             .collect();
         // Each article's best passage is its own: the tie-break is total, so an unstable
         // sort (which moves less) is deterministic.
@@ -493,7 +494,7 @@ impl NewsIndex {
             let mut hit = self.build_hit(&searcher, score, &matches, req.passages, &highlighter)?;
             hit.also_in = self.copies(&searcher, &copies)?;
             if req.explain {
-                hit.explain = Some(explain(&searcher, &parts, &matches, req.rank)?);
+                hit.explain = Some(explain(&searcher, &parts, &matches, rank)?);
             }
             hits.push(hit);
         }
@@ -601,7 +602,7 @@ impl NewsIndex {
         req: &SearchRequest,
     ) -> Result<Vec<Word>> {
         use std::collections::{HashMap, HashSet};
-        let p = req.rank;
+        let p = query_rank(parts, req.rank);
         let own: usize = parts.iter().map(|q| q.words.len()).sum();
         if p.fb_original >= 1.0 || p.fb_docs < 1.0 || p.fb_terms < 1.0 || own == 0 {
             return Ok(Vec::new());
@@ -957,6 +958,12 @@ fn article_clauses(ast: UserInputAst) -> (UserInputAst, Vec<UserInputAst>, Vec<U
         }
     }
     (UserInputAst::Clause(scoring), required, excluded)
+}
+
+/// The parameters a search ranks its articles with: verbose ones past `coverage_max` own
+/// words in all (see [`RankParams::for_words`]).
+fn query_rank(parts: &[Bm25fQuery], p: RankParams) -> RankParams {
+    p.for_words(parts.iter().map(Bm25fQuery::coverage_words).sum())
 }
 
 /// An article's score: its best passage's plus a share of its second best, times its

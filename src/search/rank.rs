@@ -96,12 +96,37 @@ pub struct RankParams {
     /// Query expansion: weight of the original query against the expansion terms (RM3's
     /// λ; 1 keeps the original query alone).
     pub fb_original: f32,
+    /// `exact` for a verbose query: one of more than `coverage_max` words (a description
+    /// or a question rather than keywords; see [`RankParams::for_words`]).
+    pub verbose_exact: f32,
+    /// `exact_idf` for a verbose query.
+    pub verbose_exact_idf: f32,
+    /// `k1` for a verbose query.
+    pub verbose_k1: f32,
+    /// `second_passage` for a verbose query.
+    pub verbose_second_passage: f32,
 }
 
 impl RankParams {
     /// Whether the coverage factor applies to a query of `words` words that count for it.
     pub(crate) fn coverage_applies(&self, words: usize) -> bool {
         self.coverage > 0.0 && words >= 2 && words as f32 <= self.coverage_max
+    }
+
+    /// The parameters a query of `words` words (those the coverage factor counts: its own,
+    /// stop words left out) is ranked with: past `coverage_max` words it is verbose, and
+    /// its `exact`, `k1` and `second_passage` are the `verbose_` ones.
+    pub fn for_words(&self, words: usize) -> RankParams {
+        if words as f32 <= self.coverage_max {
+            return *self;
+        }
+        RankParams {
+            exact: self.verbose_exact,
+            exact_idf: self.verbose_exact_idf,
+            k1: self.verbose_k1,
+            second_passage: self.verbose_second_passage,
+            ..*self
+        }
     }
 }
 
@@ -122,6 +147,10 @@ impl Default for RankParams {
             fb_docs: 10.0,
             fb_terms: 10.0,
             fb_original: 0.85,
+            verbose_exact: 0.3,
+            verbose_exact_idf: 0.5,
+            verbose_k1: 2.0,
+            verbose_second_passage: 0.1,
         }
     }
 }
@@ -132,7 +161,7 @@ impl std::str::FromStr for RankParams {
     /// Parses `name=value` pairs separated by commas over the defaults, e.g.
     /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `exact_idf`,
     /// `proximity`, `coordination`, `coverage`, `coverage_max`, `second_passage`, `fb_docs`,
-    /// `fb_terms`, `fb_original`.
+    /// `fb_terms`, `fb_original`, `verbose_exact`, `verbose_k1`, `verbose_second_passage`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut p = RankParams::default();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -159,17 +188,27 @@ impl std::str::FromStr for RankParams {
                 "fb_docs" => &mut p.fb_docs,
                 "fb_terms" => &mut p.fb_terms,
                 "fb_original" => &mut p.fb_original,
+                "verbose_exact" => &mut p.verbose_exact,
+                "verbose_exact_idf" => &mut p.verbose_exact_idf,
+                "verbose_k1" => &mut p.verbose_k1,
+                "verbose_second_passage" => &mut p.verbose_second_passage,
                 other => {
                     return Err(format!(
                         "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
                          exact_idf, proximity, coordination, coverage, coverage_max, \
-                         second_passage, fb_docs, fb_terms, fb_original)"
+                         second_passage, fb_docs, fb_terms, fb_original, verbose_exact, \
+                         verbose_k1, verbose_second_passage)"
                     ))
                 }
             };
             *slot = v;
         }
-        if p.b > 1.0 || p.b_title > 1.0 || p.fb_original > 1.0 || p.exact_idf > 1.0 {
+        if p.b > 1.0
+            || p.b_title > 1.0
+            || p.fb_original > 1.0
+            || p.exact_idf > 1.0
+            || p.verbose_exact_idf > 1.0
+        {
             return Err("b, b_title, exact_idf and fb_original must be between 0 and 1".into());
         }
         Ok(p)
@@ -349,7 +388,7 @@ impl Bm25fQuery {
             EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
             EnableScoring::Disabled { .. } => None,
         };
-        let p = self.params;
+        let p = self.params.for_words(self.coverage_words());
         let mut stats = Vec::new();
         // Passages per language, and in all.
         let mut per_lang = [0u64; 4];
