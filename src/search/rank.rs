@@ -115,7 +115,7 @@ impl RankParams {
 
     /// The parameters a query of `words` words (those the coverage factor counts: its own,
     /// stop words left out) is ranked with: past `coverage_max` words it is verbose, and
-    /// its `exact`, `k1` and `second_passage` are the `verbose_` ones.
+    /// its `exact`, `exact_idf`, `k1` and `second_passage` are the `verbose_` ones.
     pub fn for_words(&self, words: usize) -> RankParams {
         if words as f32 <= self.coverage_max {
             return *self;
@@ -161,7 +161,8 @@ impl std::str::FromStr for RankParams {
     /// Parses `name=value` pairs separated by commas over the defaults, e.g.
     /// `k1=1.5,b=0.6`; names: `k1`, `b`, `b_title`, `exact`, `title`, `exact_idf`,
     /// `proximity`, `coordination`, `coverage`, `coverage_max`, `second_passage`, `fb_docs`,
-    /// `fb_terms`, `fb_original`, `verbose_exact`, `verbose_k1`, `verbose_second_passage`.
+    /// `fb_terms`, `fb_original`, `verbose_exact`, `verbose_exact_idf`, `verbose_k1`,
+    /// `verbose_second_passage`.
     fn from_str(s: &str) -> Result<Self, String> {
         let mut p = RankParams::default();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -197,7 +198,7 @@ impl std::str::FromStr for RankParams {
                         "unknown ranking parameter {other:?} (k1, b, b_title, exact, title, \
                          exact_idf, proximity, coordination, coverage, coverage_max, \
                          second_passage, fb_docs, fb_terms, fb_original, verbose_exact, \
-                         verbose_k1, verbose_second_passage)"
+                         verbose_exact_idf, verbose_k1, verbose_second_passage)"
                     ))
                 }
             };
@@ -209,7 +210,9 @@ impl std::str::FromStr for RankParams {
             || p.exact_idf > 1.0
             || p.verbose_exact_idf > 1.0
         {
-            return Err("b, b_title, exact_idf and fb_original must be between 0 and 1".into());
+            return Err("b, b_title, exact_idf, verbose_exact_idf and fb_original must be \
+                        between 0 and 1"
+                .into());
         }
         Ok(p)
     }
@@ -388,6 +391,8 @@ impl Bm25fQuery {
             EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
             EnableScoring::Disabled { .. } => None,
         };
+        // A group in parentheses is verbose or not by its own words; the article's score
+        // (`second_passage`) goes by the words of the whole query.
         let p = self.params.for_words(self.coverage_words());
         let mut stats = Vec::new();
         // Passages per language, and in all.
@@ -898,6 +903,9 @@ mod tests {
         let p: RankParams = "k1=1.5, b=0.6".parse().unwrap();
         assert_eq!(p, RankParams { k1: 1.5, b: 0.6, ..RankParams::default() });
         assert!("k2=1".parse::<RankParams>().unwrap_err().contains("unknown"));
+        let v: RankParams = "verbose_exact_idf=0.4,verbose_k1=3".parse().unwrap();
+        assert_eq!((v.verbose_exact_idf, v.verbose_k1), (0.4, 3.0));
+        assert!("verbose_exact_idf=1.5".parse::<RankParams>().is_err());
         assert!("b=2".parse::<RankParams>().is_err());
         assert!("k1=x".parse::<RankParams>().is_err());
         assert_eq!("".parse::<RankParams>().unwrap(), RankParams::default());
