@@ -293,6 +293,13 @@ fn verbose_queries_rank_with_their_own_parameters() {
         golden("Mistral memorandum Morocco data protection sovereignty", 5)
     );
 
+    // Groups in parentheses are counted together: two groups of three words are verbose,
+    // every group's words weighted as the article's score is.
+    let groups = explained("(Mistral memorandum Morocco) (data protection sovereignty)");
+    assert_eq!(groups.second_passage_share, p.verbose_second_passage);
+    let w = exact_weights(&groups);
+    assert!(!w.is_empty() && w.iter().all(|w| *w == p.verbose_exact), "{w:?}");
+
     // Stop words do not count: four words and three stop words are a keyword query.
     let question = explained("the Mistral memorandum of Morocco and data");
     assert_eq!(question.second_passage_share, p.second_passage);

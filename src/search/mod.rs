@@ -549,13 +549,26 @@ impl NewsIndex {
         extra: Vec<Word>,
     ) -> Result<(Box<dyn Query>, Vec<Bm25fQuery>)> {
         let f = self.fields();
-        let mut builder = QueryBuilder::new(self, req.rank)?.counting(&req.query);
-        if req.rank.coverage > 0.0 {
-            builder.masks = Some(Arc::default());
+        let build = |rank: RankParams, ast: UserInputAst, extra: Vec<Word>| -> Result<_> {
+            let mut builder = QueryBuilder::new(self, rank)?.counting(&req.query);
+            if rank.coverage > 0.0 {
+                builder.masks = Some(Arc::default());
+            }
+            let query = if extra.is_empty() {
+                builder.build(ast)?
+            } else {
+                builder.expanded(ast, extra)?
+            };
+            Ok((query, builder.parts))
+        };
+        // Whether the query is verbose is known once its words are analysed; a verbose one
+        // is built again with the verbose parameters, so every part of it (a group in
+        // parentheses too) and the article's score rank by the same ones.
+        let (mut query, mut parts) = build(req.rank, ast.clone(), extra.clone())?;
+        let rank = query_rank(&parts, req.rank);
+        if rank != req.rank {
+            (query, parts) = build(rank, ast, extra)?;
         }
-        let query =
-            if extra.is_empty() { builder.build(ast)? } else { builder.expanded(ast, extra)? };
-        let parts = builder.parts;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
         let to_dt = |d: OffsetDateTime| DateTime::from_timestamp_secs(d.unix_timestamp());
         if req.since.is_some() || req.until.is_some() {
@@ -960,8 +973,8 @@ fn article_clauses(ast: UserInputAst) -> (UserInputAst, Vec<UserInputAst>, Vec<U
     (UserInputAst::Clause(scoring), required, excluded)
 }
 
-/// The parameters a search ranks its articles with: verbose ones past `coverage_max` own
-/// words in all (see [`RankParams::for_words`]).
+/// The parameters a search ranks with: the verbose ones past `coverage_max` own words in
+/// all its parts (see [`RankParams::for_words`]; the same for parts built with them).
 fn query_rank(parts: &[Bm25fQuery], p: RankParams) -> RankParams {
     p.for_words(parts.iter().map(Bm25fQuery::coverage_words).sum())
 }

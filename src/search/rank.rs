@@ -110,14 +110,21 @@ pub struct RankParams {
 impl RankParams {
     /// Whether the coverage factor applies to a query of `words` words that count for it.
     pub(crate) fn coverage_applies(&self, words: usize) -> bool {
-        self.coverage > 0.0 && words >= 2 && words as f32 <= self.coverage_max
+        self.coverage > 0.0 && words >= 2 && !self.is_verbose(words)
+    }
+
+    /// Whether a query of `words` words (stop words aside) is verbose: a description or a
+    /// question rather than keywords. The one boundary between the two, `coverage_max`,
+    /// decides both the coverage factor and the parameters ([`RankParams::for_words`]).
+    fn is_verbose(&self, words: usize) -> bool {
+        words as f32 > self.coverage_max
     }
 
     /// The parameters a query of `words` words (those the coverage factor counts: its own,
     /// stop words left out) is ranked with: past `coverage_max` words it is verbose, and
     /// its `exact`, `exact_idf`, `k1` and `second_passage` are the `verbose_` ones.
     pub fn for_words(&self, words: usize) -> RankParams {
-        if words as f32 <= self.coverage_max {
+        if !self.is_verbose(words) {
             return *self;
         }
         RankParams {
@@ -125,6 +132,19 @@ impl RankParams {
             exact_idf: self.verbose_exact_idf,
             k1: self.verbose_k1,
             second_passage: self.verbose_second_passage,
+            ..*self
+        }
+    }
+
+    /// These parameters with the verbose ones made the keyword ones, so that a query ranks
+    /// alike whatever its length: for queries whose words are an article's own forms
+    /// (more-like-this), not a person's description.
+    pub fn never_verbose(&self) -> RankParams {
+        RankParams {
+            verbose_exact: self.exact,
+            verbose_exact_idf: self.exact_idf,
+            verbose_k1: self.k1,
+            verbose_second_passage: self.second_passage,
             ..*self
         }
     }
@@ -391,9 +411,7 @@ impl Bm25fQuery {
             EnableScoring::Enabled { statistics_provider, .. } => Some(statistics_provider),
             EnableScoring::Disabled { .. } => None,
         };
-        // A group in parentheses is verbose or not by its own words; the article's score
-        // (`second_passage`) goes by the words of the whole query.
-        let p = self.params.for_words(self.coverage_words());
+        let p = self.params;
         let mut stats = Vec::new();
         // Passages per language, and in all.
         let mut per_lang = [0u64; 4];
@@ -906,6 +924,10 @@ mod tests {
         let v: RankParams = "verbose_exact_idf=0.4,verbose_k1=3".parse().unwrap();
         assert_eq!((v.verbose_exact_idf, v.verbose_k1), (0.4, 3.0));
         assert!("verbose_exact_idf=1.5".parse::<RankParams>().is_err());
+        let d = RankParams::default();
+        assert_eq!(d.for_words(4), d);
+        assert_eq!(d.for_words(5).exact, d.verbose_exact);
+        assert_eq!(d.never_verbose().for_words(25), d.never_verbose(), "never verbose");
         assert!("b=2".parse::<RankParams>().is_err());
         assert!("k1=x".parse::<RankParams>().is_err());
         assert_eq!("".parse::<RankParams>().unwrap(), RankParams::default());

@@ -138,6 +138,9 @@ impl NewsIndex {
         search.collapse = req.collapse;
         search.facets = req.facets;
         search.fuzzy = false;
+        // Twenty-five words of the article as written are not a description: they rank as
+        // the keyword queries made of an article's words do (README, "Ranking").
+        search.rank = search.rank.never_verbose();
         let extra = Extra { exclude: Some(article_key(req.id.as_str())), shown_query: Some(query) };
         self.search_with(&search, &extra)
     }
