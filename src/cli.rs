@@ -87,6 +87,11 @@ struct ServeArgs {
     /// Longest query, in characters.
     #[arg(long, value_name = "CHARS", default_value_t = 1000)]
     max_query_chars: usize,
+    /// Check every index file against its checksum before serving (reads the whole index,
+    /// as `status --verify`); a damaged file is named, with exit code 2, and nothing is
+    /// served.
+    #[arg(long)]
+    verify: bool,
 }
 
 #[derive(Args, Debug)]
@@ -528,6 +533,9 @@ fn cmd_serve(dir: &Path, explicit: bool, args: ServeArgs) -> anyhow::Result<Exit
     let writable = api_key.is_some();
     build_default_index(dir, explicit)?;
     let index = if writable { NewsIndex::open_or_create(dir)? } else { NewsIndex::open(dir)? };
+    if args.verify {
+        index.verify()?;
+    }
     let config = ServerConfig {
         api_key,
         protect_reads: args.protect_reads,

@@ -602,8 +602,16 @@ fn sigterm_and_sigint_during_commits_leave_a_consistent_index() {
 #[cfg(feature = "server")]
 #[allow(clippy::zombie_processes)] // the caller waits for the child it gets back
 fn serve(idx: &Path, key: Option<&str>) -> (Child, String) {
+    serve_with(idx, key, &[])
+}
+
+/// [`serve`] with more arguments.
+#[cfg(feature = "server")]
+#[allow(clippy::zombie_processes)] // the caller waits for the child it gets back
+fn serve_with(idx: &Path, key: Option<&str>, more: &[&str]) -> (Child, String) {
     let mut cmd = gazette(idx);
-    cmd.args(["serve", "--addr", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.args(["serve", "--addr", "127.0.0.1:0"]).args(more);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     if let Some(k) = key {
         cmd.env("GAZETTE_API_KEY", k);
     }
@@ -707,6 +715,44 @@ fn issue_9_status_verify_names_a_file_with_flipped_bytes() {
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} segment files checked");
+}
+
+// `gazette serve --verify` checks the checksums before it serves: a damaged file stops it
+// with exit code 2, naming the file; a sound index is served as without the flag.
+#[cfg(feature = "server")]
+#[test]
+fn serve_verify_refuses_a_damaged_index_and_serves_a_sound_one() {
+    let base = built_index();
+    let base = base.path().join("idx");
+    let (child, url) = serve_with(&base, None, &["--verify"]);
+    let r = crate::server::http().get(format!("{url}/search?q=Morocco")).call().unwrap();
+    assert_eq!(r.status(), 200);
+    signal(&child, "TERM");
+    assert!(wait_or_kill(child, 30).status.success());
+
+    let work = tempfile::tempdir().unwrap();
+    let idx = work.path().join("idx");
+    copy_dir(&base, &idx);
+    let store = std::fs::read_dir(&idx)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "store"))
+        .expect("a .store file");
+    let mut bytes = std::fs::read(&store).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0xFF;
+    std::fs::write(&store, &bytes).unwrap();
+    let spawned = gazette(&idx)
+        .args(["serve", "--verify", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_or_kill(spawned, 30);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(store.to_str().unwrap()) && err.contains("checksum"), "{err}");
+    assert!(!err.contains("serving"), "{err}");
 }
 
 /// Regression: `shutdown_signal` installed its handlers only when first polled, so a SIGTERM
