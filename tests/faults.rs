@@ -152,6 +152,22 @@ fn wait_or_kill(mut child: Child, secs: u64) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs `cmd` with its stderr captured (stdout dropped) and a deadline, as [`wait_or_kill`].
+fn output_within(mut cmd: Command, secs: u64) -> Output {
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    wait_or_kill(cmd.spawn().unwrap(), secs)
+}
+
+/// Flips two bytes a third of the way into `file`, leaving its length and footer alone (only
+/// a checksum over its content sees it).
+fn flip_bytes(file: &Path) {
+    let mut bytes = std::fs::read(file).unwrap();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0xFF;
+    bytes[at + 1] ^= 0x55;
+    std::fs::write(file, &bytes).unwrap();
+}
+
 // ---- the disk ----
 
 #[test]
@@ -466,17 +482,9 @@ fn unreadable_files_fifos_and_symlink_loops_are_reported_not_fatal() {
     }
     let idx = tempfile::tempdir().unwrap();
     let idx = idx.path().join("idx");
-    let child = gazette(&idx)
-        .arg("index")
-        .arg(d)
-        .arg(&fifo)
-        .arg(d.join("self.txt"))
-        .arg(&unreadable)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_or_kill(child, 60);
+    let mut cmd = gazette(&idx);
+    cmd.arg("index").arg(d).arg(&fifo).arg(d.join("self.txt")).arg(&unreadable);
+    let out = output_within(cmd, 60);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("pipe.jsonl: not a regular file or folder"), "{err}");
@@ -648,7 +656,7 @@ fn a_serve_stopped_by_a_signal_commits_pending_writes_and_a_second_writer_is_ref
         assert!(stderr(&out).contains("is being updated by another process"), "{}", stderr(&out));
         let mut second = gazette(&idx);
         second.env("GAZETTE_API_KEY", "k-0123456789").args(["serve", "--addr", "127.0.0.1:0"]);
-        let out = wait_or_kill(second.stderr(Stdio::piped()).spawn().unwrap(), 30);
+        let out = output_within(second, 30);
         assert_eq!(out.status.code(), Some(2));
         assert!(stderr(&out).contains("is being updated by another process"), "{}", stderr(&out));
         // A read-only server needs no lock.
@@ -695,14 +703,10 @@ fn issue_9_status_verify_names_a_file_with_flipped_bytes() {
         let idx = work.path().join(&name);
         copy_dir(&base, &idx);
         let file = idx.join(&name);
-        let mut bytes = std::fs::read(&file).unwrap();
-        if bytes.len() < 64 {
+        if std::fs::metadata(&file).unwrap().len() < 64 {
             continue;
         }
-        let at = bytes.len() / 3;
-        bytes[at] ^= 0xFF;
-        bytes[at + 1] ^= 0x55;
-        std::fs::write(&file, &bytes).unwrap();
+        flip_bytes(&file);
         // Not seen by a plain status (nothing reads the file's content)…
         let plain = run(&idx, &["status"]);
         assert!(plain.status.success(), "{name}: {}", stderr(&plain));
@@ -738,17 +742,10 @@ fn serve_verify_refuses_a_damaged_index_and_serves_a_sound_one() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "store"))
         .expect("a .store file");
-    let mut bytes = std::fs::read(&store).unwrap();
-    let at = bytes.len() / 3;
-    bytes[at] ^= 0xFF;
-    std::fs::write(&store, &bytes).unwrap();
-    let spawned = gazette(&idx)
-        .args(["serve", "--verify", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_or_kill(spawned, 30);
+    flip_bytes(&store);
+    let mut cmd = gazette(&idx);
+    cmd.args(["serve", "--verify", "--addr", "127.0.0.1:0"]);
+    let out = output_within(cmd, 30);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(store.to_str().unwrap()) && err.contains("checksum"), "{err}");
