@@ -6,7 +6,7 @@
 //! reorders or groups them, reading each article's date, key and fingerprint from the fast
 //! fields of its best passage.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use tantivy::columnar::Column;
 use tantivy::{DocAddress, Searcher};
@@ -119,7 +119,8 @@ type SegmentColumns = (Column<u64>, Column<tantivy::DateTime>, Column<u64>);
 /// Per-segment fast columns, opened on first use.
 struct Columns<'s> {
     searcher: &'s Searcher,
-    open: HashMap<u32, SegmentColumns>,
+    /// By segment ordinal.
+    open: Vec<Option<SegmentColumns>>,
     /// Which facts the arrangement needs (each read costs a column look-up per article).
     need_key: bool,
     need_date: bool,
@@ -128,16 +129,19 @@ struct Columns<'s> {
 
 impl Columns<'_> {
     fn facts(&mut self, addr: DocAddress) -> Result<Facts> {
-        let segment = addr.segment_ord;
-        if !self.open.contains_key(&segment) {
-            let Some(reader) = self.searcher.segment_readers().get(segment as usize) else {
-                return Ok(Facts { key: None, date: None, simhash: None });
-            };
-            let ff = reader.fast_fields();
-            self.open
-                .insert(segment, (ff.u64("article_key")?, ff.date("date")?, ff.u64("simhash")?));
+        let segment = addr.segment_ord as usize;
+        let Some(reader) = self.searcher.segment_readers().get(segment) else {
+            return Ok(Facts { key: None, date: None, simhash: None });
+        };
+        if self.open.len() <= segment {
+            self.open.resize_with(segment + 1, || None);
         }
-        let Some((key, date, simhash)) = self.open.get(&segment) else {
+        let slot = &mut self.open[segment];
+        if slot.is_none() {
+            let ff = reader.fast_fields();
+            *slot = Some((ff.u64("article_key")?, ff.date("date")?, ff.u64("simhash")?));
+        }
+        let Some((key, date, simhash)) = slot.as_ref() else {
             return Ok(Facts { key: None, date: None, simhash: None });
         };
         let doc = addr.doc_id;
@@ -172,7 +176,7 @@ pub(crate) fn arrange(
     }
     let mut columns = Columns {
         searcher,
-        open: HashMap::new(),
+        open: Vec::new(),
         need_key: how.exact_first.is_some() || how.exclude.is_some(),
         need_date: how.sort == Sort::Date || how.recent.is_some(),
         need_simhash: how.collapse,
@@ -211,20 +215,22 @@ pub(crate) fn arrange(
             b.2.date.cmp(&a.2.date).then_with(|| b.1.total_cmp(&a.1)).then_with(|| a.0.cmp(&b.0))
         }),
     }
-    let groups = if how.collapse {
+    // The group of each item, numbered in the order of their first items.
+    let group_of: Vec<u32> = if how.collapse {
         let fingerprints: Vec<Option<u64>> = items.iter().map(|i| i.2.simhash).collect();
         collapse(&fingerprints, COLLAPSE_DISTANCE)
     } else {
-        (0..items.len()).map(|i| vec![i]).collect()
+        (0..items.len() as u32).collect()
     };
-    let mut out = Vec::with_capacity(groups.len());
-    for group in groups {
-        let mut members = group.into_iter().filter_map(|i| {
-            let slot = items.get(i)?.0 as usize;
-            slots.get_mut(slot).and_then(Option::take)
-        });
-        let Some((score, matches)) = members.next() else { continue };
-        out.push(Arranged { score, matches, copies: members.map(|(_, m)| m).collect() });
+    let mut out: Vec<Arranged> = Vec::with_capacity(items.len());
+    for (item, group) in items.iter().zip(group_of) {
+        let Some((score, matches)) = slots.get_mut(item.0 as usize).and_then(Option::take) else {
+            continue;
+        };
+        match out.get_mut(group as usize) {
+            Some(head) => head.copies.push(matches),
+            None => out.push(Arranged { score, matches, copies: Vec::new() }),
+        }
     }
     Ok(out)
 }
@@ -238,21 +244,30 @@ fn decay(date: Option<i64>, half: time::Duration, now: OffsetDateTime) -> f32 {
 
 /// Groups items (given in their final order) whose fingerprints are within `k` bits: each
 /// item joins the earliest group whose first item is within `k` of it, else starts a group.
-/// Items without a fingerprint stay alone. Groups come in the order of their first items.
+/// Items without a fingerprint stay alone. Returns the group of each item, the groups
+/// numbered in the order of their first items.
 ///
 /// Candidates are found by pigeonhole: with the 64 bits cut into `k + 1` blocks, two
 /// fingerprints within `k` bits agree on at least one whole block, so an item is compared
 /// only with the earlier group heads that share a block value with it. The blocks have
 /// near-equal widths (with k = 6: six of 9 bits and one of 10), so each block value holds
 /// about one in 500 of the items; each block's items are bucketed by a counting sort (no
-/// hashing), in item order.
-pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> {
+/// hashing), in item order, with their fingerprints beside them, so a bucket is read in one
+/// pass (no look-up per candidate) and nothing is allocated per group.
+pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
+    /// One block's buckets: `start[v]..start[v + 1]` are the places in `items` (item
+    /// numbers, in item order) and `prints` (their fingerprints) of block value `v`.
+    struct Table {
+        start: Vec<u32>,
+        items: Vec<u32>,
+        prints: Vec<u64>,
+    }
     let n = fingerprints.len();
     let blocks = (k as usize + 1).min(64);
     let bounds: Vec<usize> = (0..=blocks).map(|b| b * 64 / blocks).collect();
     // Blocks wider than 16 bits (k ≤ 2) have too many values for a table: fold them to 16
-    // bits. Items
-    // that share a folded value are compared like any other; the distance decides.
+    // bits. Items that share a folded value are compared like any other; the distance
+    // decides.
     let bits = |b: usize| (bounds[b + 1] - bounds[b]).min(16);
     let value = |f: u64, b: usize| -> usize {
         let (lo, hi) = (bounds[b], bounds[b + 1]);
@@ -267,8 +282,7 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> 
         }
         folded as usize
     };
-    // Per block: `start[v]..start[v + 1]` indexes `items` sorted by value, in item order.
-    let mut tables: Vec<(Vec<u32>, Vec<u32>)> = Vec::with_capacity(blocks);
+    let mut tables: Vec<Table> = Vec::with_capacity(blocks);
     for b in 0..blocks {
         let size = 1usize << bits(b);
         let mut start = vec![0u32; size + 1];
@@ -280,49 +294,50 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<Vec<usize>> 
         }
         let mut next = start.clone();
         let mut items = vec![0u32; start[size] as usize];
+        let mut prints = vec![0u64; start[size] as usize];
         for (i, f) in fingerprints.iter().enumerate() {
             if let Some(f) = f {
                 let slot = &mut next[value(*f, b)];
                 items[*slot as usize] = i as u32;
+                prints[*slot as usize] = *f;
                 *slot += 1;
             }
         }
-        tables.push((start, items));
+        tables.push(Table { start, items, prints });
     }
     // The group each head leads (`u32::MAX`: not a head).
     let mut led = vec![u32::MAX; n];
-    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of = Vec::with_capacity(n);
+    let mut groups = 0u32;
     for (i, fp) in fingerprints.iter().enumerate() {
-        let Some(f) = *fp else {
-            groups.push(vec![i]);
-            continue;
-        };
-        // The earliest head within k: heads are earlier items, and earlier heads lead
-        // earlier groups.
-        let mut best: Option<usize> = None;
-        for (b, (start, items)) in tables.iter().enumerate() {
-            let v = value(f, b);
-            let bucket = &items[start[v] as usize..start[v + 1] as usize];
-            for &j in bucket {
-                let j = j as usize;
-                if j >= i || best.is_some_and(|x| j >= x) {
-                    break;
-                }
-                if led[j] != u32::MAX && fingerprints[j].is_some_and(|g| hamming(g, f) <= k) {
-                    best = Some(j);
-                    break;
+        // The earliest head within k (none for an item without a fingerprint): heads are
+        // earlier items, below `limit`, and earlier heads lead earlier groups.
+        let mut limit = i;
+        if let Some(f) = *fp {
+            for (b, t) in tables.iter().enumerate() {
+                let v = value(f, b);
+                let (from, to) = (t.start[v] as usize, t.start[v + 1] as usize);
+                for (&j, &g) in t.items[from..to].iter().zip(&t.prints[from..to]) {
+                    let j = j as usize;
+                    if j >= limit {
+                        break;
+                    }
+                    if hamming(g, f) <= k && led[j] != u32::MAX {
+                        limit = j;
+                        break;
+                    }
                 }
             }
         }
-        match best {
-            Some(j) => groups[led[j] as usize].push(i),
-            None => {
-                led[i] = groups.len() as u32;
-                groups.push(vec![i]);
-            }
+        if limit < i {
+            group_of.push(led[limit]);
+        } else {
+            led[i] = groups;
+            group_of.push(groups);
+            groups += 1;
         }
     }
-    groups
+    group_of
 }
 
 #[cfg(test)]
@@ -334,8 +349,24 @@ mod tests {
     fn collapses_within_k_in_order() {
         let a = 0xF0F0_F0F0_F0F0_F0F0u64;
         let fps = [Some(a), Some(!a), Some(a ^ 0b111), None, Some(a ^ 0b1111), Some(!a ^ 1)];
-        assert_eq!(collapse(&fps, 3), vec![vec![0, 2], vec![1, 5], vec![3], vec![4]]);
-        assert_eq!(collapse(&fps, 0).len(), 6);
+        assert_eq!(groups(&collapse(&fps, 3)), vec![vec![0, 2], vec![1, 5], vec![3], vec![4]]);
+        assert_eq!(groups(&collapse(&fps, 0)).len(), 6);
+    }
+
+    /// The items of each group, from the group of each item (checking that the groups are
+    /// numbered in the order of their first items).
+    fn groups(group_of: &[u32]) -> Vec<Vec<usize>> {
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for (i, g) in group_of.iter().enumerate() {
+            match out.get_mut(*g as usize) {
+                Some(members) => members.push(i),
+                None => {
+                    assert_eq!(*g as usize, out.len(), "groups numbered in order");
+                    out.push(vec![i]);
+                }
+            }
+        }
+        out
     }
 
     proptest! {
@@ -343,7 +374,8 @@ mod tests {
         #[test]
         fn same_as_brute_force(fps in proptest::collection::vec(any::<u64>(), 0..40),
                                flips in proptest::collection::vec((0usize..40, 0u32..64), 0..80),
-                               k in 0u32..8) {
+                               k in 0u32..8,
+                               without in proptest::collection::vec(0usize..120, 0..4)) {
             let mut fps = fps;
             let n = fps.len();
             // Make near copies so groups form.
@@ -353,15 +385,24 @@ mod tests {
                     fps.push(src ^ (1u64 << bit));
                 }
             }
-            let items: Vec<Option<u64>> = fps.iter().copied().map(Some).collect();
+            // Some items without a fingerprint: they stay alone.
+            let mut items: Vec<Option<u64>> = fps.iter().copied().map(Some).collect();
+            for i in without {
+                if let Some(item) = items.get_mut(i) {
+                    *item = None;
+                }
+            }
             let mut brute: Vec<Vec<usize>> = Vec::new();
-            for (i, f) in fps.iter().enumerate() {
-                match brute.iter_mut().find(|g| hamming(fps[g[0]], *f) <= k) {
+            for (i, f) in items.iter().enumerate() {
+                let found = f.and_then(|f| {
+                    brute.iter_mut().find(|g| items[g[0]].is_some_and(|h| hamming(h, f) <= k))
+                });
+                match found {
                     Some(g) => g.push(i),
                     None => brute.push(vec![i]),
                 }
             }
-            prop_assert_eq!(collapse(&items, k), brute);
+            prop_assert_eq!(groups(&collapse(&items, k)), brute);
         }
     }
 
