@@ -56,7 +56,17 @@ pub(crate) struct FacetValues {
 
 impl ArticleMatches {
     fn push(&mut self, m: PassageMatch, keep: usize) {
+        self.offer(m.score, m.addr, || m.pos, keep);
+    }
+
+    /// Counts a matching passage and keeps it if it is among the best `keep`; its position
+    /// is read (`pos`, a fast-field look-up) only when the score alone does not rule it out.
+    fn offer(&mut self, score: Score, addr: DocAddress, pos: impl FnOnce() -> u64, keep: usize) {
         self.matched += 1;
+        if self.best.len() == keep && self.best.last().is_some_and(|last| score < last.score) {
+            return;
+        }
+        let m = PassageMatch { score, pos: pos(), addr };
         if self.best.len() == keep && self.best.last().is_some_and(|last| !better(&m, last)) {
             return;
         }
@@ -228,11 +238,11 @@ impl SegmentCollector for ArticleSegmentCollector {
     fn collect(&mut self, doc: DocId, score: Score) {
         // Article records have no key: they are never hits.
         let Some(key) = self.keys.first(doc) else { return };
-        let pos = self.pos.first(doc).unwrap_or(u64::MAX);
-        let m = PassageMatch { score, pos, addr: DocAddress::new(self.segment, doc) };
         let mask = self.masks.mask(doc);
         let article = self.groups.entry(key).or_default();
-        article.push(m, self.keep);
+        let pos = &self.pos;
+        let addr = DocAddress::new(self.segment, doc);
+        article.offer(score, addr, || pos.first(doc).unwrap_or(u64::MAX), self.keep);
         article.words |= mask;
         if let Some(cols) = &self.facet_columns {
             self.facet_ords.entry(key).or_insert_with(|| FacetOrds {
@@ -324,6 +334,58 @@ mod tests {
         assert_eq!(a.best.as_slice(), [m(3.0, 9), m(2.0, 1)]);
         assert_eq!(a.matched, 5);
         assert_eq!(a.words, 0b11, "an article's words are those of all its segments' passages");
+    }
+
+    #[test]
+    fn reads_a_position_only_when_the_score_does_not_decide() {
+        let reads = std::cell::Cell::new(0);
+        let pos = |p: u64| {
+            reads.set(reads.get() + 1);
+            p
+        };
+        let addr = DocAddress::new(0, 0);
+        let mut a = ArticleMatches::default();
+        a.offer(2.0, addr, || pos(4), 2);
+        a.offer(3.0, addr, || pos(7), 2);
+        assert_eq!(reads.get(), 2, "the first two are kept, with their positions");
+        a.offer(1.0, addr, || pos(1), 2);
+        assert_eq!(reads.get(), 2, "a lower score than both kept ones needs no position");
+        a.offer(2.0, addr, || pos(1), 2);
+        assert_eq!(reads.get(), 3, "a tie is broken by position");
+        assert_eq!(a.best.iter().map(|m| m.pos).collect::<Vec<_>>(), [7, 1]);
+        assert_eq!(a.matched, 4);
+    }
+
+    proptest::proptest! {
+        /// What merging the segments' groups relies on (an article's passages need not be
+        /// consecutive documents of one segment: the indexing threads take documents one by
+        /// one): passages accumulated in runs apart and merged keep what one accumulation of
+        /// them all would.
+        #[test]
+        fn runs_merged_keep_what_one_pass_keeps(
+            passages in proptest::collection::vec((0u8..6, 0u64..50), 1..30),
+            cuts in proptest::collection::vec(0usize..30, 0..4),
+            keep in 1usize..4,
+        ) {
+            let one_pass = passages.iter().fold(ArticleMatches::default(), |mut a, (s, p)| {
+                a.offer(f32::from(*s), DocAddress::new(0, *p as u32), || *p, keep);
+                a
+            });
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|c| *c < passages.len()).collect();
+            cuts.sort_unstable();
+            let mut merged = ArticleMatches::default();
+            let mut from = 0;
+            for to in cuts.into_iter().chain([passages.len()]) {
+                let mut run = ArticleMatches::default();
+                for (s, p) in &passages[from..to.max(from)] {
+                    run.offer(f32::from(*s), DocAddress::new(0, *p as u32), || *p, keep);
+                }
+                merged.merge(run, keep);
+                from = to.max(from);
+            }
+            proptest::prop_assert_eq!(merged.best.as_slice(), one_pass.best.as_slice());
+            proptest::prop_assert_eq!(merged.matched, one_pass.matched);
+        }
     }
 
     #[test]
