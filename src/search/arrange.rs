@@ -256,8 +256,10 @@ fn decay(date: Option<i64>, half: time::Duration, now: OffsetDateTime) -> f32 {
 /// pass (no look-up per candidate) and nothing is allocated per group.
 pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
     /// One block's buckets: `start[v]..start[v + 1]` are the places in `items` (item
-    /// numbers, in item order) and `prints` (their fingerprints) of block value `v`.
+    /// numbers, in item order) and `prints` (their fingerprints) of block value `v`; `of`
+    /// is each item's block value (computed once).
     struct Table {
+        of: Vec<u32>,
         start: Vec<u32>,
         items: Vec<u32>,
         prints: Vec<u64>,
@@ -269,7 +271,7 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
     // bits. Items that share a folded value are compared like any other; the distance
     // decides.
     let bits = |b: usize| (bounds[b + 1] - bounds[b]).min(16);
-    let value = |f: u64, b: usize| -> usize {
+    let value = |f: u64, b: usize| -> u32 {
         let (lo, hi) = (bounds[b], bounds[b + 1]);
         let width = hi - lo;
         let v = if width >= 64 { f } else { (f >> lo) & ((1u64 << width) - 1) };
@@ -280,14 +282,17 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
             folded ^= x & ((1u64 << fold) - 1);
             x >>= fold;
         }
-        folded as usize
+        folded as u32
     };
     let mut tables: Vec<Table> = Vec::with_capacity(blocks);
     for b in 0..blocks {
         let size = 1usize << bits(b);
+        let of: Vec<u32> = fingerprints.iter().map(|f| f.map_or(0, |f| value(f, b))).collect();
         let mut start = vec![0u32; size + 1];
-        for f in fingerprints.iter().flatten() {
-            start[value(*f, b) + 1] += 1;
+        for (f, v) in fingerprints.iter().zip(&of) {
+            if f.is_some() {
+                start[*v as usize + 1] += 1;
+            }
         }
         for v in 0..size {
             start[v + 1] += start[v];
@@ -295,15 +300,15 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
         let mut next = start.clone();
         let mut items = vec![0u32; start[size] as usize];
         let mut prints = vec![0u64; start[size] as usize];
-        for (i, f) in fingerprints.iter().enumerate() {
+        for (i, (f, v)) in fingerprints.iter().zip(&of).enumerate() {
             if let Some(f) = f {
-                let slot = &mut next[value(*f, b)];
+                let slot = &mut next[*v as usize];
                 items[*slot as usize] = i as u32;
                 prints[*slot as usize] = *f;
                 *slot += 1;
             }
         }
-        tables.push(Table { start, items, prints });
+        tables.push(Table { of, start, items, prints });
     }
     // The group each head leads (`u32::MAX`: not a head).
     let mut led = vec![u32::MAX; n];
@@ -314,8 +319,8 @@ pub(crate) fn collapse(fingerprints: &[Option<u64>], k: u32) -> Vec<u32> {
         // earlier items, below `limit`, and earlier heads lead earlier groups.
         let mut limit = i;
         if let Some(f) = *fp {
-            for (b, t) in tables.iter().enumerate() {
-                let v = value(f, b);
+            for t in &tables {
+                let v = t.of[i] as usize;
                 let (from, to) = (t.start[v] as usize, t.start[v + 1] as usize);
                 for (&j, &g) in t.items[from..to].iter().zip(&t.prints[from..to]) {
                     let j = j as usize;
