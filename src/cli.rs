@@ -356,6 +356,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
+    return_freed_blocks_to_the_system();
     let paths =
         if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS)] } else { args.paths };
     if args.rebuild && gazette::index::exists(dir) {
@@ -401,6 +402,37 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
         eprintln!("gazette: stopped watching");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Has glibc's malloc give every block of 128 KiB or more back to the system as soon as it is
+/// freed, for the rest of this process: bulk indexing's peak memory then stays where its
+/// heap peaks (the `--heap` budget and the documents in flight), whatever the corpus size.
+///
+/// glibc serves blocks from 128 KiB up with their own mappings, but each time such a block is
+/// freed it raises that threshold to the block's size (up to 32 MiB). After Tantivy frees its
+/// first indexing arenas, the next ones come from the heap, and their pages mostly stay with
+/// the process after the segment is written. Indexing four times the UN debates peaked at
+/// 392–496 MB (run to run) with glibc's default and at 339–360 MB with the threshold fixed
+/// (BENCHMARKS.md, "Peak memory while indexing: glibc's mmap threshold"). Queries would pay
+/// for it (their large buffers mapped afresh each time: +15 % at the median over a query
+/// set), so only `gazette index` sets it. A threshold the user set
+/// (`MALLOC_MMAP_THRESHOLD_`, `GLIBC_TUNABLES`) is left alone.
+fn return_freed_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
+            || tunables.contains("malloc.mmap_threshold")
+        {
+            return;
+        }
+        // SAFETY: mallopt sets one of malloc's parameters under malloc's own lock; it has no
+        // other effect and no precondition.
+        let set = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+        if set != 1 {
+            tracing::debug!("glibc refused a fixed mmap threshold; indexing memory may grow");
+        }
+    }
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
