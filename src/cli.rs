@@ -415,8 +415,8 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
 /// 392–496 MB (run to run) with glibc's default and at 339–360 MB with the threshold fixed
 /// (BENCHMARKS.md, "Peak memory while indexing: glibc's mmap threshold"). Queries would pay
 /// for it (their large buffers mapped afresh each time: +15 % at the median over a query
-/// set), so only `gazette index` sets it. A threshold the user set
-/// (`MALLOC_MMAP_THRESHOLD_`, `GLIBC_TUNABLES`) is left alone.
+/// set), so only the commands that index and never search (`index`, `add`) set it. A
+/// threshold the user set (`MALLOC_MMAP_THRESHOLD_`, `GLIBC_TUNABLES`) is left alone.
 fn return_freed_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -459,6 +459,7 @@ fn summary_line(s: &gazette::IndexSummary) -> String {
 }
 
 fn cmd_add(dir: &Path, args: AddArgs) -> anyhow::Result<ExitCode> {
+    return_freed_blocks_to_the_system();
     let index = NewsIndex::open_or_create(dir)?;
     let mut parsed = ingest::Parsed::default();
     for path in &args.paths {
