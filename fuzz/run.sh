@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs fuzz targets one after another, each for its minutes, the way RELIABILITY.md's campaigns
-# ran them, and prints each target's edge coverage every five minutes (a plateau: no new edge
-# in the last ten).
+# ran them, and prints each target's edge coverage every five minutes and whether it reached a
+# plateau: no new edge in its last ten minutes (printed with the executions those minutes
+# had, since a target starved of CPU also gains nothing).
 #
 #   fuzz/run.sh TARGET:MINUTES [TARGET:MINUTES ...]     e.g. fuzz/run.sh ingest_html:60 query:30
 #
@@ -36,9 +37,20 @@ for spec in "$@"; do
     -max_total_time=$((minutes * 60)) -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 \
     "${per_target[@]}" ${FLAGS:-} 2>&1 \
     | perl -pe 'BEGIN { $| = 1; $s = time() } s/^/(time() - $s) . " "/e' >"$log" || true
-  # Coverage every five minutes, and the final statistics.
+  # Coverage every five minutes, the final statistics, and the plateau test: the edges gained
+  # in the last ten minutes, with the executions they took (a target starved of CPU gains
+  # nothing for lack of runs, which is no plateau).
   awk '{ for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
+       c && $2 ~ /^#[0-9]+$/ { t[n] = $1; cov[n] = c; runs[n] = substr($2, 2); n++ }
        c && $1 - last >= 300 { printf "%d min: cov %s\n", $1 / 60, c; last = $1 }
        /stat::number_of_executed_units|stat::peak_rss_mb|crash-|Test unit written/ { print }
-       END { if (c) print "end: cov " c }' "$log"
+       END {
+         if (!c) exit
+         print "end: cov " c
+         if (!n || t[n - 1] < 600) exit
+         k = 0
+         while (k + 1 < n && t[k + 1] <= t[n - 1] - 600) k++
+         printf "last 10 min: +%d edges in %d executions (%s)\n", cov[n - 1] - cov[k],
+           runs[n - 1] - runs[k], cov[n - 1] == cov[k] ? "a plateau" : "no plateau"
+       }' "$log"
 done
