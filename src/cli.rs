@@ -420,10 +420,8 @@ fn cmd_index(dir: &Path, args: IndexArgs) -> anyhow::Result<ExitCode> {
 fn return_freed_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_some()
-            || tunables.contains("malloc.mmap_threshold")
-        {
+        let var = std::env::var_os;
+        if mmap_threshold_set_by_user(var("MALLOC_MMAP_THRESHOLD_"), var("GLIBC_TUNABLES")) {
             return;
         }
         // SAFETY: mallopt sets one of malloc's parameters under malloc's own lock; it has no
@@ -433,6 +431,19 @@ fn return_freed_blocks_to_the_system() {
             tracing::debug!("glibc refused a fixed mmap threshold; indexing memory may grow");
         }
     }
+}
+
+/// Whether the environment already sets glibc's mmap threshold: `MALLOC_MMAP_THRESHOLD_`, or
+/// `glibc.malloc.mmap_threshold` among the `GLIBC_TUNABLES` (read even when not UTF-8).
+#[cfg_attr(not(all(target_os = "linux", target_env = "gnu")), allow(dead_code))]
+fn mmap_threshold_set_by_user(
+    malloc_var: Option<std::ffi::OsString>,
+    tunables: Option<std::ffi::OsString>,
+) -> bool {
+    malloc_var.is_some()
+        || tunables.is_some_and(|t| {
+            t.to_string_lossy().split(':').any(|kv| kv.starts_with("glibc.malloc.mmap_threshold="))
+        })
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
@@ -866,5 +877,24 @@ impl gazette::index::Progress for CliProgress {
         if let Some(bar) = &self.bar {
             bar.set_message("committing".to_string());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mmap_threshold_set_by_user as set_by_user;
+
+    #[test]
+    fn a_threshold_the_user_set_is_left_alone() {
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        assert!(!set_by_user(None, None));
+        assert!(set_by_user(os("262144"), None));
+        assert!(set_by_user(None, os("glibc.malloc.mmap_threshold=262144")));
+        assert!(set_by_user(
+            None,
+            os("glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=262144")
+        ));
+        assert!(!set_by_user(None, os("glibc.malloc.arena_max=2")), "other tunables are not it");
+        assert!(!set_by_user(None, os("glibc.malloc.mmap_max=0")), "nor a neighbouring name");
     }
 }
