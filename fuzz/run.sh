@@ -37,9 +37,7 @@ for spec in "$@"; do
     -max_total_time=$((minutes * 60)) -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 \
     "${per_target[@]}" ${FLAGS:-} 2>&1 \
     | perl -pe 'BEGIN { $| = 1; $s = time() } s/^/(time() - $s) . " "/e' >"$log" || true
-  # Coverage every five minutes, the final statistics, and the plateau test: the edges gained
-  # in the last ten minutes, with the executions they took (a target starved of CPU gains
-  # nothing for lack of runs, which is no plateau).
+  # Coverage every five minutes, the final statistics, and the plateau test (see the top).
   awk '{ for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
        c && $2 ~ /^#[0-9]+$/ { t[n] = $1; cov[n] = c; runs[n] = substr($2, 2); n++ }
        c && $1 - last >= 300 { printf "%d min: cov %s\n", $1 / 60, c; last = $1 }
