@@ -13,14 +13,42 @@
 # Per-target flags: `ingest_html`, `ingest_compressed` and `ingest_jsonl` inputs are capped at
 # 8 KiB (whole news pages of 64 KiB made `ingest_html` 11x slower, and it reached less coverage
 # in the same time: see the eighth campaign in RELIABILITY.md); `query` inputs at 1 KiB. Extra
-# libFuzzer flags: FLAGS.
+# libFuzzer flags: FLAGS. With UNTIL_PLATEAU=1 a target's minutes are a cap: it is stopped
+# (SIGINT, so libFuzzer prints its final statistics) once it has gained no edge for ten
+# minutes over at least PLATEAU_RUNS executions (default 50000).
 set -euo pipefail
 cd "$(dirname "$0")"
 logs=${LOGS:-logs}
 mkdir -p "$logs"
-[ $# -gt 0 ] || { sed -n '2,15p' "$0" >&2; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 
 cargo +nightly fuzz build -s none >&2
+
+# The edges gained in a log's last ten minutes, with the executions they took, and whether
+# that is a plateau: no new edge over at least PLATEAU_RUNS executions.
+plateau() {
+  awk -v min_runs="${PLATEAU_RUNS:-50000}" '
+       BEGIN { n = 0 }
+       { for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
+       c && $2 ~ /^#[0-9]+$/ { t[n] = $1; cov[n] = c; runs[n] = substr($2, 2); n++ }
+       END {
+         if (!n || t[n - 1] < 600) exit
+         k = 0
+         while (k + 1 < n && t[k + 1] <= t[n - 1] - 600) k++
+         gained = cov[n - 1] - cov[k]; ran = runs[n - 1] - runs[k]
+         verdict = gained ? "no plateau" : ran >= min_runs ? "a plateau" : "starved, not a plateau"
+         printf "last 10 min: +%d edges in %d executions (%s)\n", gained, ran, verdict
+       }' "$1"
+}
+
+# Coverage every five minutes, the final statistics, and the plateau test.
+summary() {
+  awk '{ for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
+       c && $1 - last >= 300 { printf "%d min: cov %s\n", $1 / 60, c; last = $1 }
+       /stat::number_of_executed_units|stat::peak_rss_mb|crash-|Test unit written/ { print }
+       END { if (c) print "end: cov " c }' "$1"
+  plateau "$1"
+}
 
 for spec in "$@"; do
   target=${spec%%:*}
@@ -36,19 +64,19 @@ for spec in "$@"; do
   nice -n "${NICE:-15}" cargo +nightly fuzz run -s none "$target" -- \
     -max_total_time=$((minutes * 60)) -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 \
     "${per_target[@]}" ${FLAGS:-} 2>&1 \
-    | perl -pe 'BEGIN { $| = 1; $s = time() } s/^/(time() - $s) . " "/e' >"$log" || true
-  # Coverage every five minutes, the final statistics, and the plateau test (see the top).
-  awk '{ for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
-       c && $2 ~ /^#[0-9]+$/ { t[n] = $1; cov[n] = c; runs[n] = substr($2, 2); n++ }
-       c && $1 - last >= 300 { printf "%d min: cov %s\n", $1 / 60, c; last = $1 }
-       /stat::number_of_executed_units|stat::peak_rss_mb|crash-|Test unit written/ { print }
-       END {
-         if (!c) exit
-         print "end: cov " c
-         if (!n || t[n - 1] < 600) exit
-         k = 0
-         while (k + 1 < n && t[k + 1] <= t[n - 1] - 600) k++
-         printf "last 10 min: +%d edges in %d executions (%s)\n", cov[n - 1] - cov[k],
-           runs[n - 1] - runs[k], cov[n - 1] == cov[k] ? "a plateau" : "no plateau"
-       }' "$log"
+    | perl -pe 'BEGIN { $| = 1; $s = time() } s/^/(time() - $s) . " "/e' >"$log" &
+  pipeline=$!
+  if [ "${UNTIL_PLATEAU:-0}" = 1 ]; then
+    while kill -0 "$pipeline" 2>/dev/null; do
+      sleep 30
+      if plateau "$log" | grep -q '(a plateau)$'; then
+        echo "== $target: plateau, stopping it" >&2
+        # cargo-fuzz names this directory's artifacts folder on the fuzzer's command line.
+        pkill -INT -f -- "-artifact_prefix=$PWD/artifacts/$target/" || true
+        break
+      fi
+    done
+  fi
+  wait "$pipeline" || true
+  summary "$log"
 done
