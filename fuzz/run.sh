@@ -15,12 +15,15 @@
 # in the same time: see the eighth campaign in RELIABILITY.md); `query` inputs at 1 KiB. Extra
 # libFuzzer flags: FLAGS. With UNTIL_PLATEAU=1 a target's minutes are a cap: it is stopped
 # (SIGINT, so libFuzzer prints its final statistics) once it has gained no edge for ten
-# minutes over at least PLATEAU_RUNS executions (default 50000).
+# minutes over at least PLATEAU_RUNS executions (default 50000). With UNTIL_PLATEAU=own it is
+# stopped once Gazette's own code has gained no edge for that long, whatever its dependencies
+# still gain: the fuzzer prints every new edge (`-print_pcs=1`) and `fuzz/own_cov.py` (needs
+# python3 and binutils) tells whose code each is in; the summary gives both tests either way.
 set -euo pipefail
 cd "$(dirname "$0")"
 logs=${LOGS:-logs}
 mkdir -p "$logs"
-[ $# -gt 0 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,21p' "$0" >&2; exit 2; }
 
 cargo +nightly fuzz build -s none >&2
 
@@ -41,14 +44,22 @@ plateau() {
        }' "$1"
 }
 
-# Coverage every five minutes, the final statistics, and the plateau test.
+# The same test on Gazette's own code alone (the last line of own_cov.py's report).
+own_plateau() {
+  python3 own_cov.py --plateau-runs "${PLATEAU_RUNS:-50000}" "$1" "$2" | tail -n 1
+}
+
+# Coverage every five minutes, the final statistics, and the plateau tests.
 summary() {
   awk '{ for (i = 1; i <= NF; i++) if ($i == "cov:") c = $(i + 1) }
        c && $1 - last >= 300 { printf "%d min: cov %s\n", $1 / 60, c; last = $1 }
        /stat::number_of_executed_units|stat::peak_rss_mb|crash-|Test unit written/ { print }
        END { if (c) print "end: cov " c }' "$1"
   plateau "$1"
+  python3 own_cov.py --plateau-runs "${PLATEAU_RUNS:-50000}" "$1" "$2" || true
 }
+
+bin_dir=target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release
 
 for spec in "$@"; do
   target=${spec%%:*}
@@ -62,14 +73,19 @@ for spec in "$@"; do
   echo "== $target, $minutes min, log $log" >&2
   # shellcheck disable=SC2086 # FLAGS is a list of flags
   nice -n "${NICE:-15}" cargo +nightly fuzz run -s none "$target" -- \
-    -max_total_time=$((minutes * 60)) -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 \
+    -max_total_time=$((minutes * 60)) -print_final_stats=1 -print_pcs=1 -rss_limit_mb=4096 -timeout=30 \
     "${per_target[@]}" ${FLAGS:-} 2>&1 \
     | perl -pe 'BEGIN { $| = 1; $s = time() } s/^/(time() - $s) . " "/e' >"$log" &
   pipeline=$!
-  if [ "${UNTIL_PLATEAU:-0}" = 1 ]; then
+  if [ "${UNTIL_PLATEAU:-0}" != 0 ]; then
     while kill -0 "$pipeline" 2>/dev/null; do
       sleep 30
-      if plateau "$log" | grep -q '(a plateau)$'; then
+      if [ "$UNTIL_PLATEAU" = own ]; then
+        verdict=$(own_plateau "$log" "$bin_dir/$target")
+      else
+        verdict=$(plateau "$log")
+      fi
+      if grep -q '(a plateau)$' <<<"$verdict"; then
         echo "== $target: plateau, stopping it" >&2
         # cargo-fuzz names this directory's artifacts folder on the fuzzer's command line.
         pkill -INT -f -- "-artifact_prefix=$PWD/artifacts/$target/" || true
@@ -78,5 +94,5 @@ for spec in "$@"; do
     done
   fi
   wait "$pipeline" || true
-  summary "$log"
+  summary "$log" "$bin_dir/$target"
 done

@@ -46,7 +46,13 @@ printf '\x0a\x21data\xff2025-01-01' | seed query date1
 printf '\x0a\x21data\xff9999-12-31' | seed query date2
 if [ -d "$shared/anchors/queries" ]; then
   for f in "$shared"/anchors/queries/*.txt; do
-    head -n 40 "$f" | while IFS= read -r line; do q "$line"; done
+    # Named by query set: numbered by `q` in a piped loop (a subshell), each set's seeds
+    # restarted the count and overwrote the previous set's.
+    k=0
+    while IFS= read -r line; do
+      k=$((k + 1))
+      printf '\x0a\x21%s' "$line" | seed query "$(basename "$f" .txt)-$k"
+    done < <(head -n 40 "$f")
   done
 fi
 if [ -d "$shared/corpora" ]; then
@@ -60,7 +66,10 @@ if [ -d "$shared/corpora" ]; then
     [ -f "$shared/corpora/$c/pages.tar.zst" ] || continue
     tmp=$(mktemp -d)
     zstd -dc "$shared/corpora/$c/pages.tar.zst" | tar -x -C "$tmp" 2>/dev/null || true
-    find "$tmp" -type f | sort | head -n 15 | while read -r f; do seed ingest_html "$c-$(basename "$f")" < "$f"; done
+    # The list is taken whole before `head` reads it: `sort | head` could end `sort` with
+    # SIGPIPE, which pipefail turned into a silent exit after the first set.
+    pages=$(find "$tmp" -type f | sort)
+    head -n 15 <<<"$pages" | while read -r f; do seed ingest_html "$c-$(basename "$f")" < "$f"; done
     rm -rf "$tmp"
   done
 fi

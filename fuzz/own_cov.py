@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Where a fuzz run's new edges are, and whether Gazette's own code has reached a plateau.
+
+    fuzz/own_cov.py LOG BINARY [--plateau-runs N]
+
+LOG is a `fuzz/run.sh` log (every line stamped with the seconds since the target started, the
+fuzzer run with `-print_pcs=1`), BINARY the fuzz target it ran. libFuzzer prints a `NEW_PC`
+line for every edge (PC-table entry) it covers after loading its seeds; this script maps each
+to the source line of its outermost function with `addr2line`, and sorts the edges by whose
+code that is: Gazette's (`src/` of this repository), the fuzz harness (`fuzz/`), the Rust
+standard library, or a dependency crate. It prints Gazette's new edges every five minutes and
+the plateau test of `fuzz/run.sh` on them alone: no new edge of Gazette's own code in the last
+ten minutes, over at least N executions (default 50000). The last line is that verdict, which
+`fuzz/run.sh` reads when UNTIL_PLATEAU=own.
+
+The edges still found in a dependency's code (an HTML tokenizer's states, a decompressor's)
+show up in the breakdown, so a run that has stopped finding anything new in Gazette can be told
+from one that has stopped altogether. Symbols are cached in LOG.sym, so the script can be run
+again and again on a growing log.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+
+REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+STATUS = re.compile(r"^(\d+) #(\d+)\s.*\bcov: (\d+)")
+NEW_PC = re.compile(r"^(\d+) \s*NEW_PC: (0x[0-9a-f]+)")
+PC_TABLE = re.compile(r"Loaded 1 PC tables \(\d+ PCs\): \d+ \[(0x[0-9a-f]+),")
+CRATE = re.compile(r"/\.cargo/registry/src/[^/]+/([^/]+)/")
+
+
+def section_address(binary, name):
+    out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        fields = line.replace("[ ", "[").split()
+        if name in fields:
+            return int(fields[fields.index(name) + 2], 16)
+    sys.exit(f"own_cov.py: {binary} has no {name} section (not a libFuzzer target?)")
+
+
+def owner(path):
+    """Whose code a source path is: 'gazette', 'harness', 'std' or a crate's name-version."""
+    if path.startswith(REPO + "/src/"):
+        return "gazette"
+    if path.startswith(REPO + "/fuzz/"):
+        return "harness"
+    if path.startswith("/rustc/"):
+        return "std"
+    m = CRATE.search(path)
+    return m.group(1) if m else "unknown"
+
+
+def symbolize(binary, pcs, cache_path):
+    cache = {}
+    if os.path.exists(cache_path):
+        with open(cache_path) as f:
+            cache = json.load(f)
+    todo = [pc for pc in pcs if pc not in cache]
+    if todo:
+        # `-a` starts each address's block with the address; with `-i` the inlined frames
+        # follow, innermost first, so a block's last line is the function the edge is in.
+        out = subprocess.run(["addr2line", "-a", "-i", "-e", binary], input="\n".join(todo) + "\n",
+                             capture_output=True, text=True, check=True).stdout
+        current = None
+        for line in out.splitlines():
+            if line.startswith("0x"):
+                current = hex(int(line, 16))
+            elif current is not None:
+                cache[current] = owner(line.rsplit(":", 1)[0])
+        with open(cache_path + ".tmp", "w") as f:
+            json.dump(cache, f)
+        os.replace(cache_path + ".tmp", cache_path)
+    return cache
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("log")
+    ap.add_argument("binary")
+    ap.add_argument("--plateau-runs", type=int, default=50000)
+    args = ap.parse_args()
+
+    table = None
+    status = []  # (seconds, executions, cov)
+    new_pcs = []  # (seconds, runtime pc)
+    with open(args.log, errors="replace") as f:
+        for line in f:
+            if m := NEW_PC.match(line):
+                new_pcs.append((int(m.group(1)), int(m.group(2), 16)))
+            elif m := STATUS.match(line):
+                status.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+            elif table is None and (m := PC_TABLE.search(line)):
+                table = int(m.group(1), 16)
+    if table is None or not status:
+        print("own code: the fuzzer has not started yet")
+        return
+    # The run's load address: where the PC table is, against where the binary puts it.
+    base = table - section_address(args.binary, "__sancov_pcs")
+    # libFuzzer prints the PC after the edge's; one back is inside it.
+    offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
+    owners = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
+    edges = [(t, owners.get(o, "unknown")) for t, o in offsets]
+
+    end = status[-1][0]
+    print(f"new edges after the seeds: {len(edges)}, by whose code:")
+    for who, n in Counter(w for _, w in edges).most_common(8):
+        print(f"  {who}: {n}")
+    recent = Counter(w for t, w in edges if t > end - 600)
+    if recent:
+        print("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
+    own = [t for t, w in edges if w == "gazette"]
+    step = 300
+    marks = []
+    for cut in range(step, end + 1, step):
+        marks.append(f"{cut // 60} min +{sum(1 for t in own if t <= cut)}")
+    if marks:
+        print("gazette's new edges: " + ", ".join(marks))
+    if end < 600:
+        print("own code: less than ten minutes run, no verdict yet")
+        return
+    before = [s for s in status if s[0] <= end - 600]
+    runs_then = before[-1][1] if before else 0
+    ran = status[-1][1] - runs_then
+    gained = sum(1 for t in own if t > end - 600)
+    verdict = "no plateau" if gained else "a plateau" if ran >= args.plateau_runs else "starved, not a plateau"
+    print(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict})")
+
+
+if __name__ == "__main__":
+    main()
