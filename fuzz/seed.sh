@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds small seed corpora for the fuzz targets under fuzz/corpus/<target>/ (gitignored):
-# the sample corpus (../corpus) and, when present, a few files from ../../shared/corpora and
-# the query sets of ../../shared/anchors. Seeds are capped at 64 KiB each.
+# Builds small seed corpora for the fuzz targets under fuzz/corpus/<target>/ (gitignored;
+# OUT=DIR for another folder): the sample corpus (../corpus) and, when present, a few files
+# from ../../shared/corpora and the query sets of ../../shared/anchors (SHARED=DIR for another
+# place). Seeds are capped at 64 KiB each.
 set -euo pipefail
 cd "$(dirname "$0")"
 repo=..
 shared=${SHARED:-../../shared}
-out=corpus
+out=${OUT:-corpus}
 max=65536
 mkdir -p "$out"/{query,passages,highlight,ingest_html,ingest_json,ingest_jsonl,ingest_markdown,ingest_text,ingest_compressed}
 
