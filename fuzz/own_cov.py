@@ -15,7 +15,7 @@ ten minutes, over at least N executions (default 50000). The last line is that v
 
 The edges still found in a dependency's code (an HTML tokenizer's states, a decompressor's)
 show up in the breakdown, so a run that has stopped finding anything new in Gazette can be told
-from one that has stopped altogether. Symbols are cached in LOG.sym, so the script can be run
+from one that has stopped altogether. Source paths are cached in LOG.sym, so the script can be run
 again and again on a growing log.
 """
 
@@ -71,7 +71,7 @@ def symbolize(binary, pcs, cache_path):
             if line.startswith("0x"):
                 current = hex(int(line, 16))
             elif current is not None:
-                cache[current] = owner(line.rsplit(":", 1)[0])
+                cache[current] = line.rsplit(":", 1)[0]
         with open(cache_path + ".tmp", "w") as f:
             json.dump(cache, f)
         os.replace(cache_path + ".tmp", cache_path)
@@ -103,8 +103,9 @@ def main():
     base = table - section_address(args.binary, "__sancov_pcs")
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
-    owners = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
-    edges = [(t, owners.get(o, "unknown")) for t, o in offsets]
+    paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
+    located = [(t, paths.get(o, "??")) for t, o in offsets]
+    edges = [(t, owner(p)) for t, p in located]
 
     end = status[-1][0]
     print(f"new edges after the seeds: {len(edges)}, by whose code:")
@@ -113,6 +114,9 @@ def main():
     recent = Counter(w for t, w in edges if t > end - 600)
     if recent:
         print("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
+    own_recent = Counter(os.path.relpath(p, REPO) for t, p in located if owner(p) == "gazette" and t > end - 600)
+    if own_recent:
+        print("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
     own = [t for t, w in edges if w == "gazette"]
     step = 300
     marks = []
