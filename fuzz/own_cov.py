@@ -104,33 +104,32 @@ def main():
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
     paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
-    located = [(t, paths.get(o, "??")) for t, o in offsets]
-    edges = [(t, owner(p)) for t, p in located]
+    # (seconds, source path, whose code)
+    edges = [(t, p, owner(p)) for t, p in ((t, paths.get(o, "??")) for t, o in offsets)]
 
     end = status[-1][0]
+    window = end - 600  # the last ten minutes, for the plateau test
     print(f"new edges after the seeds: {len(edges)}, by whose code:")
-    for who, n in Counter(w for _, w in edges).most_common(8):
+    for who, n in Counter(w for _, _, w in edges).most_common(8):
         print(f"  {who}: {n}")
-    recent = Counter(w for t, w in edges if t > end - 600)
+    recent = Counter(w for t, _, w in edges if t > window)
     if recent:
         print("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
-    own_recent = Counter(os.path.relpath(p, REPO) for t, p in located if owner(p) == "gazette" and t > end - 600)
+    own = [(t, p) for t, p, w in edges if w == "gazette"]
+    own_recent = Counter(os.path.relpath(p, REPO) for t, p in own if t > window)
     if own_recent:
         print("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
-    own = [t for t, w in edges if w == "gazette"]
     step = 300
-    marks = []
-    for cut in range(step, end + 1, step):
-        marks.append(f"{cut // 60} min +{sum(1 for t in own if t <= cut)}")
+    marks = [f"{cut // 60} min +{sum(1 for t, _ in own if t <= cut)}" for cut in range(step, end + 1, step)]
     if marks:
         print("gazette's new edges: " + ", ".join(marks))
     if end < 600:
         print("own code: less than ten minutes run, no verdict yet")
         return
-    before = [s for s in status if s[0] <= end - 600]
+    before = [s for s in status if s[0] <= window]
     runs_then = before[-1][1] if before else 0
     ran = status[-1][1] - runs_then
-    gained = sum(1 for t in own if t > end - 600)
+    gained = sum(1 for t, _ in own if t > window)
     verdict = "no plateau" if gained else "a plateau" if ran >= args.plateau_runs else "starved, not a plateau"
     print(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict})")
 
