@@ -16,7 +16,9 @@ ten minutes, over at least N executions (default 50000). The last line is that v
 The edges still found in a dependency's code (an HTML tokenizer's states, a decompressor's)
 show up in the breakdown, so a run that has stopped finding anything new in Gazette can be told
 from one that has stopped altogether. Source paths are cached in LOG.sym, so the script can be run
-again and again on a growing log.
+again and again on a growing log. A log is only read against the binary that wrote it: if the
+binary's PC table has another size than the log's (the target was rebuilt since), the script
+stops with an error rather than name the wrong source lines.
 """
 
 import argparse
@@ -30,16 +32,20 @@ from collections import Counter
 REPO = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 STATUS = re.compile(r"^(\d+) #(\d+)\s.*\bcov: (\d+)")
 NEW_PC = re.compile(r"^(\d+) \s*NEW_PC: (0x[0-9a-f]+)")
-PC_TABLE = re.compile(r"Loaded 1 PC tables \(\d+ PCs\): \d+ \[(0x[0-9a-f]+),")
+PC_TABLE = re.compile(r"Loaded 1 PC tables \((\d+) PCs\): \d+ \[(0x[0-9a-f]+),")
+# LOG.sym's layout; a cache of another layout (or none) is dropped and rebuilt.
+CACHE_FORMAT = 2
 CRATE = re.compile(r"/\.cargo/registry/src/[^/]+/([^/]+)/")
 
 
-def section_address(binary, name):
+def section(binary, name):
+    """A section's address and size in bytes."""
     out = subprocess.run(["readelf", "-SW", binary], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         fields = line.replace("[ ", "[").split()
         if name in fields:
-            return int(fields[fields.index(name) + 2], 16)
+            i = fields.index(name)
+            return int(fields[i + 2], 16), int(fields[i + 4], 16)
     sys.exit(f"own_cov.py: {binary} has no {name} section (not a libFuzzer target?)")
 
 
@@ -59,7 +65,12 @@ def symbolize(binary, pcs, cache_path):
     cache = {}
     if os.path.exists(cache_path):
         with open(cache_path) as f:
-            cache = json.load(f)
+            try:
+                saved = json.load(f)
+            except json.JSONDecodeError:
+                saved = None
+        if isinstance(saved, dict) and saved.get("format") == CACHE_FORMAT:
+            cache = saved["paths"]
     todo = [pc for pc in pcs if pc not in cache]
     if todo:
         # `-a` starts each address's block with the address; with `-i` the inlined frames
@@ -73,9 +84,57 @@ def symbolize(binary, pcs, cache_path):
             elif current is not None:
                 cache[current] = line.rsplit(":", 1)[0]
         with open(cache_path + ".tmp", "w") as f:
-            json.dump(cache, f)
+            json.dump({"format": CACHE_FORMAT, "paths": cache}, f)
         os.replace(cache_path + ".tmp", cache_path)
     return cache
+
+
+def parse_log(lines):
+    """The PC table (its PCs and runtime address, or None), the status lines (seconds,
+    executions, cov) and the new PCs (seconds, runtime PC) of a `fuzz/run.sh` log."""
+    table = None
+    status = []
+    new_pcs = []
+    for line in lines:
+        if m := NEW_PC.match(line):
+            new_pcs.append((int(m.group(1)), int(m.group(2), 16)))
+        elif m := STATUS.match(line):
+            status.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        elif table is None and (m := PC_TABLE.search(line)):
+            table = (int(m.group(1)), int(m.group(2), 16))
+    return table, status, new_pcs
+
+
+def report(status, edges, plateau_runs):
+    """The report's lines, the plateau verdict last. `status` as from parse_log, non-empty;
+    `edges` are (seconds, source path, whose code)."""
+    out = []
+    end = status[-1][0]
+    window = end - 600  # the last ten minutes, for the plateau test
+    out.append(f"new edges after the seeds: {len(edges)}, by whose code:")
+    for who, n in Counter(w for _, _, w in edges).most_common(8):
+        out.append(f"  {who}: {n}")
+    recent = Counter(w for t, _, w in edges if t > window)
+    if recent:
+        out.append("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
+    own = [(t, p) for t, p, w in edges if w == "gazette"]
+    own_recent = Counter(os.path.relpath(p, REPO) for t, p in own if t > window)
+    if own_recent:
+        out.append("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
+    step = 300
+    marks = [f"{cut // 60} min +{sum(1 for t, _ in own if t <= cut)}" for cut in range(step, end + 1, step)]
+    if marks:
+        out.append("gazette's new edges: " + ", ".join(marks))
+    if end < 600:
+        out.append("own code: less than ten minutes run, no verdict yet")
+        return out
+    before = [s for s in status if s[0] <= window]
+    runs_then = before[-1][1] if before else 0
+    ran = status[-1][1] - runs_then
+    gained = sum(1 for t, _ in own if t > window)
+    verdict = "no plateau" if gained else "a plateau" if ran >= plateau_runs else "starved, not a plateau"
+    out.append(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict})")
+    return out
 
 
 def main():
@@ -85,53 +144,23 @@ def main():
     ap.add_argument("--plateau-runs", type=int, default=50000)
     args = ap.parse_args()
 
-    table = None
-    status = []  # (seconds, executions, cov)
-    new_pcs = []  # (seconds, runtime pc)
     with open(args.log, errors="replace") as f:
-        for line in f:
-            if m := NEW_PC.match(line):
-                new_pcs.append((int(m.group(1)), int(m.group(2), 16)))
-            elif m := STATUS.match(line):
-                status.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
-            elif table is None and (m := PC_TABLE.search(line)):
-                table = int(m.group(1), 16)
+        table, status, new_pcs = parse_log(f)
     if table is None or not status:
         print("own code: the fuzzer has not started yet")
         return
-    # The run's load address: where the PC table is, against where the binary puts it.
-    base = table - section_address(args.binary, "__sancov_pcs")
+    # The run's load address: where the PC table is, against where the binary puts it. Each
+    # table entry is two words (PC and flags).
+    address, size = section(args.binary, "__sancov_pcs")
+    if size // 16 != table[0]:
+        sys.exit(f"own_cov.py: {args.binary} has {size // 16} PCs but the fuzzer that wrote "
+                 f"{args.log} had {table[0]}: not the binary that ran (another target, or rebuilt since)")
+    base = table[1] - address
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
     paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
-    # (seconds, source path, whose code)
     edges = [(t, p, owner(p)) for t, p in ((t, paths.get(o, "??")) for t, o in offsets)]
-
-    end = status[-1][0]
-    window = end - 600  # the last ten minutes, for the plateau test
-    print(f"new edges after the seeds: {len(edges)}, by whose code:")
-    for who, n in Counter(w for _, _, w in edges).most_common(8):
-        print(f"  {who}: {n}")
-    recent = Counter(w for t, _, w in edges if t > window)
-    if recent:
-        print("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
-    own = [(t, p) for t, p, w in edges if w == "gazette"]
-    own_recent = Counter(os.path.relpath(p, REPO) for t, p in own if t > window)
-    if own_recent:
-        print("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
-    step = 300
-    marks = [f"{cut // 60} min +{sum(1 for t, _ in own if t <= cut)}" for cut in range(step, end + 1, step)]
-    if marks:
-        print("gazette's new edges: " + ", ".join(marks))
-    if end < 600:
-        print("own code: less than ten minutes run, no verdict yet")
-        return
-    before = [s for s in status if s[0] <= window]
-    runs_then = before[-1][1] if before else 0
-    ran = status[-1][1] - runs_then
-    gained = sum(1 for t, _ in own if t > window)
-    verdict = "no plateau" if gained else "a plateau" if ran >= args.plateau_runs else "starved, not a plateau"
-    print(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict})")
+    print("\n".join(report(status, edges, args.plateau_runs)))
 
 
 if __name__ == "__main__":
