@@ -6,12 +6,16 @@
 LOG is a `fuzz/run.sh` log (every line stamped with the seconds since the target started, the
 fuzzer run with `-print_pcs=1`), BINARY the fuzz target it ran. libFuzzer prints a `NEW_PC`
 line for every edge (PC-table entry) it covers after loading its seeds; this script maps each
-to the source line of its outermost function with `addr2line`, and sorts the edges by whose
-code that is: Gazette's (`src/` of this repository), the fuzz harness (`fuzz/`), the Rust
-standard library, or a dependency crate. It prints Gazette's new edges every five minutes and
-the plateau test of `fuzz/run.sh` on them alone: no new edge of Gazette's own code in the last
-ten minutes, over at least N executions (default 50000). The last line is that verdict, which
-`fuzz/run.sh` reads when UNTIL_PLATEAU=own.
+to its source with `addr2line`, and sorts the edges by whose code they are in: Gazette's (`src/`
+of this repository), the fuzz harness (`fuzz/`), the Rust standard library, or a dependency
+crate. Whose code an edge is in is told by its outermost frame, the function the compiler
+emitted it in; so an edge of a dependency's code inlined into a Gazette function (the `time`
+crate's parser inlined into `parse_date`, an iterator adapter in `split_passages`) counts as
+Gazette's. The script also counts, apart, the edges whose own source line (the innermost frame)
+is in `src/`: the branches written in Gazette's code. It prints Gazette's new edges every five
+minutes and the plateau test of `fuzz/run.sh` on them alone, for both counts: no new edge in the
+last ten minutes, over at least N executions (default 50000). The last line is the verdict on
+the first, wider count, which `fuzz/run.sh` reads when UNTIL_PLATEAU=own.
 
 The edges still found in a dependency's code (an HTML tokenizer's states, a decompressor's)
 show up in the breakdown, so a run that has stopped finding anything new in Gazette can be told
@@ -34,7 +38,7 @@ STATUS = re.compile(r"^(\d+) #(\d+)\s.*\bcov: (\d+)")
 NEW_PC = re.compile(r"^(\d+) \s*NEW_PC: (0x[0-9a-f]+)")
 PC_TABLE = re.compile(r"Loaded 1 PC tables \((\d+) PCs\): \d+ \[(0x[0-9a-f]+),")
 # LOG.sym's layout; a cache of another layout (or none) is dropped and rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 CRATE = re.compile(r"/\.cargo/registry/src/[^/]+/([^/]+)/")
 
 
@@ -62,6 +66,7 @@ def owner(path):
 
 
 def symbolize(binary, pcs, cache_path):
+    """Each PC's source paths: [outermost frame, innermost frame]."""
     cache = {}
     if os.path.exists(cache_path):
         with open(cache_path) as f:
@@ -74,7 +79,8 @@ def symbolize(binary, pcs, cache_path):
     todo = [pc for pc in pcs if pc not in cache]
     if todo:
         # `-a` starts each address's block with the address; with `-i` the inlined frames
-        # follow, innermost first, so a block's last line is the function the edge is in.
+        # follow, innermost first (the edge's own line), so a block's last line is the
+        # function the edge was emitted in.
         out = subprocess.run(["addr2line", "-a", "-i", "-e", binary], input="\n".join(todo) + "\n",
                              capture_output=True, text=True, check=True).stdout
         current = None
@@ -82,7 +88,11 @@ def symbolize(binary, pcs, cache_path):
             if line.startswith("0x"):
                 current = hex(int(line, 16))
             elif current is not None:
-                cache[current] = line.rsplit(":", 1)[0]
+                path = line.rsplit(":", 1)[0]
+                if current in cache:
+                    cache[current][0] = path
+                else:
+                    cache[current] = [path, path]
         with open(cache_path + ".tmp", "w") as f:
             json.dump({"format": CACHE_FORMAT, "paths": cache}, f)
         os.replace(cache_path + ".tmp", cache_path)
@@ -107,17 +117,18 @@ def parse_log(lines):
 
 def report(status, edges, plateau_runs):
     """The report's lines, the plateau verdict last. `status` as from parse_log, non-empty;
-    `edges` are (seconds, source path, whose code)."""
+    `edges` are (seconds, source path, whose code, whether its own line is in Gazette's src/)."""
     out = []
     end = status[-1][0]
     window = end - 600  # the last ten minutes, for the plateau test
     out.append(f"new edges after the seeds: {len(edges)}, by whose code:")
-    for who, n in Counter(w for _, _, w in edges).most_common(8):
+    for who, n in Counter(w for _, _, w, _ in edges).most_common(8):
         out.append(f"  {who}: {n}")
-    recent = Counter(w for t, _, w in edges if t > window)
+    recent = Counter(w for t, _, w, _ in edges if t > window)
     if recent:
         out.append("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
-    own = [(t, p) for t, p, w in edges if w == "gazette"]
+    own = [(t, p) for t, p, w, _ in edges if w == "gazette"]
+    written = [t for t, _, _, mine in edges if mine]
     own_recent = Counter(os.path.relpath(p, REPO) for t, p in own if t > window)
     if own_recent:
         out.append("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
@@ -125,15 +136,23 @@ def report(status, edges, plateau_runs):
     marks = [f"{cut // 60} min +{sum(1 for t, _ in own if t <= cut)}" for cut in range(step, end + 1, step)]
     if marks:
         out.append("gazette's new edges: " + ", ".join(marks))
+        marks = [f"{cut // 60} min +{sum(1 for t in written if t <= cut)}"
+                 for cut in range(step, end + 1, step)]
+        out.append("on lines of src/ (innermost frame): " + ", ".join(marks))
     if end < 600:
         out.append("own code: less than ten minutes run, no verdict yet")
         return out
     before = [s for s in status if s[0] <= window]
     runs_then = before[-1][1] if before else 0
     ran = status[-1][1] - runs_then
+
+    def verdict(gained):
+        return "no plateau" if gained else "a plateau" if ran >= plateau_runs else "starved, not a plateau"
+
+    gained = sum(1 for t in written if t > window)
+    out.append(f"lines of src/, last 10 min: +{gained} edges in {ran} executions ({verdict(gained)})")
     gained = sum(1 for t, _ in own if t > window)
-    verdict = "no plateau" if gained else "a plateau" if ran >= plateau_runs else "starved, not a plateau"
-    out.append(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict})")
+    out.append(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict(gained)})")
     return out
 
 
@@ -159,7 +178,10 @@ def main():
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
     paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")
-    edges = [(t, p, owner(p)) for t, p in ((t, paths.get(o, "??")) for t, o in offsets)]
+    edges = []
+    for t, o in offsets:
+        outer, inner = paths.get(o, ["??", "??"])
+        edges.append((t, outer, owner(outer), owner(inner) == "gazette"))
     print("\n".join(report(status, edges, args.plateau_runs)))
 
 

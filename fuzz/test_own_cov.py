@@ -56,23 +56,38 @@ class Owner(unittest.TestCase):
 class Report(unittest.TestCase):
     def test_no_own_edge_in_ten_minutes_over_enough_runs_is_a_plateau(self):
         status = [(0, 100, 10), (300, 40_000, 20), (900, 200_000, 30)]
-        edges = [(10, SRC, "gazette"), (250, SRC, "gazette"), (800, CRATE, "html5ever-0.40.1")]
+        edges = [(10, SRC, "gazette", True), (250, SRC, "gazette", False),
+                 (800, CRATE, "html5ever-0.40.1", False)]
         out = own_cov.report(status, edges, 50_000)
         self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 160000 executions (a plateau)")
+        self.assertEqual(out[-2], "lines of src/, last 10 min: +0 edges in 160000 executions (a plateau)")
         self.assertIn("gazette's new edges: 5 min +2, 10 min +2, 15 min +2", out)
+        self.assertIn("on lines of src/ (innermost frame): 5 min +1, 10 min +1, 15 min +1", out)
         self.assertIn("in the last 10 min: html5ever-0.40.1 +1", out)
         self.assertNotIn("gazette's, by file", "\n".join(out))
 
     def test_an_own_edge_in_the_last_ten_minutes_is_no_plateau(self):
         status = [(0, 100, 10), (300, 40_000, 20), (900, 200_000, 30)]
-        out = own_cov.report(status, [(301, SRC, "gazette")], 50_000)
+        out = own_cov.report(status, [(301, SRC, "gazette", False)], 50_000)
         self.assertEqual(out[-1], "own code, last 10 min: +1 edges in 160000 executions (no plateau)")
         self.assertIn("gazette's, by file: src/ingest/date.rs +1", out)
+
+    def test_the_two_counts_are_tested_apart(self):
+        # An edge of a dependency inlined into a Gazette function counts as Gazette's, but its
+        # line is not in src/; a Gazette closure inlined into a crate's function the reverse.
+        status = [(0, 100, 10), (900, 200_000, 30)]
+        out = own_cov.report(status, [(700, SRC, "gazette", False)], 50_000)
+        self.assertEqual(out[-2], "lines of src/, last 10 min: +0 edges in 199900 executions (a plateau)")
+        self.assertEqual(out[-1], "own code, last 10 min: +1 edges in 199900 executions (no plateau)")
+        out = own_cov.report(status, [(700, CRATE, "html5ever-0.40.1", True)], 50_000)
+        self.assertEqual(out[-2], "lines of src/, last 10 min: +1 edges in 199900 executions (no plateau)")
+        self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 199900 executions (a plateau)")
 
     def test_too_few_executions_is_starved_not_a_plateau(self):
         status = [(0, 100, 10), (300, 40_000, 20), (900, 60_000, 30)]
         out = own_cov.report(status, [], 50_000)
-        self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 20000 executions (starved, not a plateau)")
+        self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 20000 executions "
+                                  "(starved, not a plateau)")
 
     def test_less_than_ten_minutes_gives_no_verdict(self):
         out = own_cov.report([(0, 1, 1), (599, 10**6, 2)], [], 50_000)
@@ -89,17 +104,20 @@ class SymbolCache(unittest.TestCase):
 
     def test_a_cache_of_this_format_is_used_as_it_is(self):
         with open(self.cache, "w") as f:
-            json.dump({"format": own_cov.CACHE_FORMAT, "paths": {"0x10": SRC}}, f)
+            json.dump({"format": own_cov.CACHE_FORMAT, "paths": {"0x10": [SRC, CRATE]}}, f)
         # No PC is missing, so the binary (which does not exist) is never read.
-        self.assertEqual(own_cov.symbolize("/nonexistent", ["0x10"], self.cache), {"0x10": SRC})
+        self.assertEqual(own_cov.symbolize("/nonexistent", ["0x10"], self.cache), {"0x10": [SRC, CRATE]})
 
     @unittest.skipUnless(shutil.which("addr2line"), "needs binutils' addr2line")
     def test_a_cache_of_another_format_is_dropped_and_rebuilt(self):
-        # The format before 2026-12-06 mapped PCs to owners; read as paths, they were "unknown".
-        with open(self.cache, "w") as f:
-            json.dump({"0x10": "gazette"}, f)
-        paths = own_cov.symbolize(sys.executable, ["0x10"], self.cache)
-        self.assertNotEqual(paths["0x10"], "gazette")
+        # Until b85aacc the cache mapped PCs to owners ("gazette"); read as paths, they were
+        # "unknown". Then, until format 3, to the outermost frame's path alone.
+        for old in [{"0x10": "gazette"}, {"format": 2, "paths": {"0x10": SRC}}]:
+            with open(self.cache, "w") as f:
+                json.dump(old, f)
+            paths = own_cov.symbolize(sys.executable, ["0x10"], self.cache)
+            self.assertEqual(len(paths["0x10"]), 2)
+            self.assertNotIn(SRC, paths["0x10"])
         with open(self.cache) as f:
             self.assertEqual(json.load(f)["format"], own_cov.CACHE_FORMAT)
 
