@@ -127,33 +127,43 @@ def report(status, edges, plateau_runs):
     recent = Counter(w for t, _, w, _ in edges if t > window)
     if recent:
         out.append("in the last 10 min: " + ", ".join(f"{w} +{n}" for w, n in recent.most_common(6)))
-    own = [(t, p) for t, p, w, _ in edges if w == "gazette"]
-    written = [t for t, _, _, mine in edges if mine]
-    own_recent = Counter(os.path.relpath(p, REPO) for t, p in own if t > window)
+    own_recent = Counter(os.path.relpath(p, REPO) for t, p, w, _ in edges
+                         if w == "gazette" and t > window)
     if own_recent:
         out.append("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
-    step = 300
-    marks = [f"{cut // 60} min +{sum(1 for t, _ in own if t <= cut)}" for cut in range(step, end + 1, step)]
-    if marks:
-        out.append("gazette's new edges: " + ", ".join(marks))
-        marks = [f"{cut // 60} min +{sum(1 for t in written if t <= cut)}"
-                 for cut in range(step, end + 1, step)]
-        out.append("on lines of src/ (innermost frame): " + ", ".join(marks))
+    # The two counts of Gazette's code, each with its label in the curve and in the verdict;
+    # the verdict `fuzz/run.sh` reads, on Gazette's functions, comes last.
+    counts = [
+        ("on lines of src/ (innermost frame)", "lines of src/", [t for t, _, _, mine in edges if mine]),
+        ("gazette's new edges", "own code", [t for t, _, w, _ in edges if w == "gazette"]),
+    ]
+    cuts = range(300, end + 1, 300)
+    if cuts:
+        for curve, _, times in reversed(counts):
+            marks = (f"{c // 60} min +{sum(1 for t in times if t <= c)}" for c in cuts)
+            out.append(f"{curve}: " + ", ".join(marks))
     if end < 600:
         out.append("own code: less than ten minutes run, no verdict yet")
         return out
     before = [s for s in status if s[0] <= window]
     runs_then = before[-1][1] if before else 0
     ran = status[-1][1] - runs_then
-
-    def verdict(gained):
-        return "no plateau" if gained else "a plateau" if ran >= plateau_runs else "starved, not a plateau"
-
-    gained = sum(1 for t in written if t > window)
-    out.append(f"lines of src/, last 10 min: +{gained} edges in {ran} executions ({verdict(gained)})")
-    gained = sum(1 for t, _ in own if t > window)
-    out.append(f"own code, last 10 min: +{gained} edges in {ran} executions ({verdict(gained)})")
+    for _, name, times in counts:
+        gained = sum(1 for t in times if t > window)
+        verdict = "no plateau" if gained else "a plateau" if ran >= plateau_runs else "starved, not a plateau"
+        out.append(f"{name}, last 10 min: +{gained} edges in {ran} executions ({verdict})")
     return out
+
+
+def load_base(table, address, size, binary, log):
+    """The run's load address: where the log says the PC table was, against where the binary
+    puts it. Exits when the binary's table (two words, PC and flags, per entry) has another
+    number of PCs than the log's: then the binary is not the one that ran."""
+    pcs, runtime = table
+    if size // 16 != pcs:
+        sys.exit(f"own_cov.py: {binary} has {size // 16} PCs but the fuzzer that wrote {log} had {pcs}: "
+                 "not the binary that ran (another target, or rebuilt since)")
+    return runtime - address
 
 
 def main():
@@ -168,13 +178,7 @@ def main():
     if table is None or not status:
         print("own code: the fuzzer has not started yet")
         return
-    # The run's load address: where the PC table is, against where the binary puts it. Each
-    # table entry is two words (PC and flags).
-    address, size = section(args.binary, "__sancov_pcs")
-    if size // 16 != table[0]:
-        sys.exit(f"own_cov.py: {args.binary} has {size // 16} PCs but the fuzzer that wrote "
-                 f"{args.log} had {table[0]}: not the binary that ran (another target, or rebuilt since)")
-    base = table[1] - address
+    base = load_base(table, *section(args.binary, "__sancov_pcs"), args.binary, args.log)
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
     paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")

@@ -94,6 +94,17 @@ class Report(unittest.TestCase):
         self.assertEqual(out[-1], "own code: less than ten minutes run, no verdict yet")
 
 
+class LoadBase(unittest.TestCase):
+    def test_the_load_address_is_the_runtime_table_less_the_binarys(self):
+        self.assertEqual(own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5000, "bin", "log"),
+                         0x560EC5183000)
+
+    def test_a_binary_with_another_pc_table_is_refused(self):
+        with self.assertRaises(SystemExit) as e:
+            own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5010, "bin/passages", "x.log")
+        self.assertIn("bin/passages has 1281 PCs but the fuzzer that wrote x.log had 1280", str(e.exception))
+
+
 class SymbolCache(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
