@@ -155,13 +155,23 @@ def report(status, edges, plateau_runs):
     return out
 
 
-def load_base(table, address, size, binary, log):
+def word_size(binary):
+    """The bytes in a machine word of an ELF binary: 4 for a 32-bit one, 8 for a 64-bit one."""
+    with open(binary, "rb") as f:
+        ident = f.read(5)
+    if ident[:4] != b"\x7fELF" or ident[4] not in (1, 2):
+        sys.exit(f"own_cov.py: {binary} is not an ELF binary")
+    return 4 * ident[4]
+
+
+def load_base(table, address, size, word, binary, log):
     """The run's load address: where the log says the PC table was, against where the binary
     puts it. Exits when the binary's table (two words, PC and flags, per entry) has another
     number of PCs than the log's: then the binary is not the one that ran."""
     pcs, runtime = table
-    if size // 16 != pcs:
-        sys.exit(f"own_cov.py: {binary} has {size // 16} PCs but the fuzzer that wrote {log} had {pcs}: "
+    entries = size // (2 * word)
+    if entries != pcs:
+        sys.exit(f"own_cov.py: {binary} has {entries} PCs but the fuzzer that wrote {log} had {pcs}: "
                  "not the binary that ran (another target, or rebuilt since)")
     return runtime - address
 
@@ -178,7 +188,8 @@ def main():
     if table is None or not status:
         print("own code: the fuzzer has not started yet")
         return
-    base = load_base(table, *section(args.binary, "__sancov_pcs"), args.binary, args.log)
+    address, size = section(args.binary, "__sancov_pcs")
+    base = load_base(table, address, size, word_size(args.binary), args.binary, args.log)
     # libFuzzer prints the PC after the edge's; one back is inside it.
     offsets = [(t, hex(pc - 1 - base)) for t, pc in new_pcs]
     paths = symbolize(args.binary, [o for _, o in offsets], args.log + ".sym")

@@ -96,13 +96,41 @@ class Report(unittest.TestCase):
 
 class LoadBase(unittest.TestCase):
     def test_the_load_address_is_the_runtime_table_less_the_binarys(self):
-        self.assertEqual(own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5000, "bin", "log"),
+        self.assertEqual(own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5000, 8, "bin", "log"),
                          0x560EC5183000)
 
     def test_a_binary_with_another_pc_table_is_refused(self):
         with self.assertRaises(SystemExit) as e:
-            own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5010, "bin/passages", "x.log")
+            own_cov.load_base((1280, 0x560EC525B918), 0xD8918, 0x5010, 8, "bin/passages", "x.log")
         self.assertIn("bin/passages has 1281 PCs but the fuzzer that wrote x.log had 1280", str(e.exception))
+
+    def test_a_32_bit_binary_has_8_byte_entries(self):
+        self.assertEqual(own_cov.load_base((1280, 0x5000), 0x1000, 0x2800, 4, "bin", "log"), 0x4000)
+        with self.assertRaises(SystemExit):
+            own_cov.load_base((1280, 0x5000), 0x1000, 0x2800, 8, "bin", "log")
+
+
+class WordSize(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+
+    def tearDown(self):
+        shutil.rmtree(self.dir)
+
+    def binary(self, head):
+        path = os.path.join(self.dir, "bin")
+        with open(path, "wb") as f:
+            f.write(head + bytes(59))
+        return path
+
+    def test_reads_the_elf_class(self):
+        self.assertEqual(own_cov.word_size(self.binary(b"\x7fELF\x01")), 4)
+        self.assertEqual(own_cov.word_size(self.binary(b"\x7fELF\x02")), 8)
+
+    def test_a_file_that_is_not_elf_is_refused(self):
+        with self.assertRaises(SystemExit) as e:
+            own_cov.word_size(self.binary(b"#!/bin/sh\n"))
+        self.assertIn("is not an ELF binary", str(e.exception))
 
 
 class SymbolCache(unittest.TestCase):
