@@ -12,7 +12,8 @@ crate. Whose code an edge is in is told by its outermost frame, the function the
 emitted it in; so an edge of a dependency's code inlined into a Gazette function (the `time`
 crate's parser inlined into `parse_date`, an iterator adapter in `split_passages`) counts as
 Gazette's. The script also counts, apart, the edges whose own source line (the innermost frame)
-is in `src/`: the branches written in Gazette's code. It prints Gazette's new edges every five
+is in `src/`: the branches written in Gazette's code, and names the lines (`src/FILE:LINE`) of
+those found in the last ten minutes. It prints Gazette's new edges every five
 minutes and the plateau test of `fuzz/run.sh` on them alone, for both counts: no new edge in the
 last ten minutes, over at least N executions (default 50000). The last line is the verdict on
 the first, wider count, which `fuzz/run.sh` reads when UNTIL_PLATEAU=own.
@@ -38,7 +39,7 @@ STATUS = re.compile(r"^(\d+) #(\d+)\s.*\bcov: (\d+)")
 NEW_PC = re.compile(r"^(\d+) \s*NEW_PC: (0x[0-9a-f]+)")
 PC_TABLE = re.compile(r"Loaded 1 PC tables \((\d+) PCs\): \d+ \[(0x[0-9a-f]+),")
 # LOG.sym's layout; a cache of another layout (or none) is dropped and rebuilt.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 CRATE = re.compile(r"/\.cargo/registry/src/[^/]+/([^/]+)/")
 
 
@@ -66,7 +67,7 @@ def owner(path):
 
 
 def symbolize(binary, pcs, cache_path):
-    """Each PC's source paths: [outermost frame, innermost frame]."""
+    """Each PC's source: [outermost frame's path, innermost frame's path:line]."""
     cache = {}
     if os.path.exists(cache_path):
         with open(cache_path) as f:
@@ -88,11 +89,12 @@ def symbolize(binary, pcs, cache_path):
             if line.startswith("0x"):
                 current = hex(int(line, 16))
             elif current is not None:
-                path = line.rsplit(":", 1)[0]
+                # `PATH:LINE`, perhaps followed by ` (discriminator N)`.
+                place = line.split(" (discriminator")[0]
                 if current in cache:
-                    cache[current][0] = path
+                    cache[current][0] = place.rsplit(":", 1)[0]
                 else:
-                    cache[current] = [path, path]
+                    cache[current] = [place.rsplit(":", 1)[0], place]
         with open(cache_path + ".tmp", "w") as f:
             json.dump({"format": CACHE_FORMAT, "paths": cache}, f)
         os.replace(cache_path + ".tmp", cache_path)
@@ -117,7 +119,8 @@ def parse_log(lines):
 
 def report(status, edges, plateau_runs):
     """The report's lines, the plateau verdict last. `status` as from parse_log, non-empty;
-    `edges` are (seconds, source path, whose code, whether its own line is in Gazette's src/)."""
+    `edges` are (seconds, source path, whose code, its own line `src/FILE:LINE` when that is in
+    Gazette's src/, else None)."""
     out = []
     end = status[-1][0]
     window = end - 600  # the last ten minutes, for the plateau test
@@ -131,6 +134,9 @@ def report(status, edges, plateau_runs):
                          if w == "gazette" and t > window)
     if own_recent:
         out.append("gazette's, by file: " + ", ".join(f"{f} +{n}" for f, n in own_recent.most_common(6)))
+    lines_recent = Counter(mine for t, _, _, mine in edges if mine and t > window)
+    if lines_recent:
+        out.append("on lines of src/, by line: " + ", ".join(f"{f} +{n}" for f, n in lines_recent.most_common(6)))
     # The two counts of Gazette's code, each with its label in the curve and in the verdict;
     # the verdict `fuzz/run.sh` reads, on Gazette's functions, comes last.
     counts = [
@@ -196,7 +202,8 @@ def main():
     edges = []
     for t, o in offsets:
         outer, inner = paths.get(o, ["??", "??"])
-        edges.append((t, outer, owner(outer), owner(inner) == "gazette"))
+        mine = os.path.relpath(inner, REPO) if owner(inner) == "gazette" else None
+        edges.append((t, outer, owner(outer), mine))
     print("\n".join(report(status, edges, args.plateau_runs)))
 
 

@@ -5,9 +5,11 @@ nightly build and is checked by hand against real logs; see RELIABILITY.md."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import own_cov  # noqa: E402
@@ -56,8 +58,8 @@ class Owner(unittest.TestCase):
 class Report(unittest.TestCase):
     def test_no_own_edge_in_ten_minutes_over_enough_runs_is_a_plateau(self):
         status = [(0, 100, 10), (300, 40_000, 20), (900, 200_000, 30)]
-        edges = [(10, SRC, "gazette", True), (250, SRC, "gazette", False),
-                 (800, CRATE, "html5ever-0.40.1", False)]
+        edges = [(10, SRC, "gazette", "src/ingest/date.rs:20"), (250, SRC, "gazette", None),
+                 (800, CRATE, "html5ever-0.40.1", None)]
         out = own_cov.report(status, edges, 50_000)
         self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 160000 executions (a plateau)")
         self.assertEqual(out[-2], "lines of src/, last 10 min: +0 edges in 160000 executions (a plateau)")
@@ -65,10 +67,11 @@ class Report(unittest.TestCase):
         self.assertIn("on lines of src/ (innermost frame): 5 min +1, 10 min +1, 15 min +1", out)
         self.assertIn("in the last 10 min: html5ever-0.40.1 +1", out)
         self.assertNotIn("gazette's, by file", "\n".join(out))
+        self.assertNotIn("by line", "\n".join(out))
 
     def test_an_own_edge_in_the_last_ten_minutes_is_no_plateau(self):
         status = [(0, 100, 10), (300, 40_000, 20), (900, 200_000, 30)]
-        out = own_cov.report(status, [(301, SRC, "gazette", False)], 50_000)
+        out = own_cov.report(status, [(301, SRC, "gazette", None)], 50_000)
         self.assertEqual(out[-1], "own code, last 10 min: +1 edges in 160000 executions (no plateau)")
         self.assertIn("gazette's, by file: src/ingest/date.rs +1", out)
 
@@ -76,11 +79,12 @@ class Report(unittest.TestCase):
         # An edge of a dependency inlined into a Gazette function counts as Gazette's, but its
         # line is not in src/; a Gazette closure inlined into a crate's function the reverse.
         status = [(0, 100, 10), (900, 200_000, 30)]
-        out = own_cov.report(status, [(700, SRC, "gazette", False)], 50_000)
+        out = own_cov.report(status, [(700, SRC, "gazette", None)], 50_000)
         self.assertEqual(out[-2], "lines of src/, last 10 min: +0 edges in 199900 executions (a plateau)")
         self.assertEqual(out[-1], "own code, last 10 min: +1 edges in 199900 executions (no plateau)")
-        out = own_cov.report(status, [(700, CRATE, "html5ever-0.40.1", True)], 50_000)
+        out = own_cov.report(status, [(700, CRATE, "html5ever-0.40.1", "src/passage.rs:229")], 50_000)
         self.assertEqual(out[-2], "lines of src/, last 10 min: +1 edges in 199900 executions (no plateau)")
+        self.assertIn("on lines of src/, by line: src/passage.rs:229 +1", out)
         self.assertEqual(out[-1], "own code, last 10 min: +0 edges in 199900 executions (a plateau)")
 
     def test_too_few_executions_is_starved_not_a_plateau(self):
@@ -150,8 +154,10 @@ class SymbolCache(unittest.TestCase):
     @unittest.skipUnless(shutil.which("addr2line"), "needs binutils' addr2line")
     def test_a_cache_of_another_format_is_dropped_and_rebuilt(self):
         # Until b85aacc the cache mapped PCs to owners ("gazette"); read as paths, they were
-        # "unknown". Then, until format 3, to the outermost frame's path alone.
-        for old in [{"0x10": "gazette"}, {"format": 2, "paths": {"0x10": SRC}}]:
+        # "unknown". Then, until format 3, to the outermost frame's path alone; in format 3,
+        # to the outermost and innermost frames' paths, without the line.
+        for old in [{"0x10": "gazette"}, {"format": 2, "paths": {"0x10": SRC}},
+                    {"format": 3, "paths": {"0x10": [SRC, SRC]}}]:
             with open(self.cache, "w") as f:
                 json.dump(old, f)
             paths = own_cov.symbolize(sys.executable, ["0x10"], self.cache)
@@ -159,6 +165,15 @@ class SymbolCache(unittest.TestCase):
             self.assertNotIn(SRC, paths["0x10"])
         with open(self.cache) as f:
             self.assertEqual(json.load(f)["format"], own_cov.CACHE_FORMAT)
+
+    def test_keeps_the_outermost_path_and_the_innermost_line(self):
+        # addr2line -a -i: the address, then the frames innermost first.
+        out = (f"0x0000000000000010\n{CRATE}:412 (discriminator 3)\n{SRC}:20\n"
+               f"0x0000000000000020\n{SRC}:80\n")
+        done = subprocess.CompletedProcess([], 0, stdout=out, stderr="")
+        with mock.patch.object(own_cov.subprocess, "run", return_value=done):
+            paths = own_cov.symbolize("bin", ["0x10", "0x20"], self.cache)
+        self.assertEqual(paths, {"0x10": [SRC, CRATE + ":412"], "0x20": [SRC, SRC + ":80"]})
 
 
 if __name__ == "__main__":
